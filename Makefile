@@ -1,0 +1,101 @@
+# sciplat: the front door. `make help` lists the targets.
+# Every target that needs Python depends on .venv, so a fresh clone needs no other step.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ENV     ?= sandbox
+PYTHON  ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+SCIPLAT := $(BIN)/sciplat
+STAMP   := $(VENV)/.installed
+TOOLS   := .venv-tools
+CHECKOV := $(TOOLS)/bin/checkov
+CHECKOV_VERSION := 3.3.30
+
+.PHONY: help setup test pytest lint ruff fmt fmt-check checkov docs docs-check providers validate \
+        tf-test plan apply destroy review capacity images render bench clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo
+	@echo "  ENV=<name> picks the environment (env/<name>.yaml); default: $(ENV)"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==25.3
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(CHECKOV): Makefile
+	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	@touch $@
+
+setup: $(STAMP) $(CHECKOV) ## Create .venv and install everything pinned (Python deps, Terraform, checkov)
+	@$(SCIPLAT) terraform-info
+
+test: setup lint pytest validate tf-test ## Run every check: lint, pytest with coverage, terraform validate and test
+
+pytest: $(STAMP) ## Python tests with a coverage report
+	$(BIN)/pytest --cov=sciplat --cov-report=term-missing:skip-covered
+
+lint: ruff fmt-check checkov docs-check ## ruff, terraform fmt -check, checkov, module README tables
+
+ruff: $(STAMP)
+	$(BIN)/ruff check scripts tests benchmarks
+	$(BIN)/ruff format --check scripts tests benchmarks
+
+fmt: $(STAMP) ## Format Python and Terraform in place
+	$(BIN)/ruff format scripts tests benchmarks
+	$(SCIPLAT) tf fmt -recursive
+
+fmt-check: $(STAMP)
+	$(SCIPLAT) tf fmt -check -recursive -diff
+
+checkov: $(CHECKOV) ## Static security scan of terraform/ and modules/
+	$(CHECKOV) --quiet --compact --framework terraform -d terraform -d modules
+
+docs: $(STAMP) ## Regenerate the module README input/output tables
+	$(SCIPLAT) tf-docs
+
+docs-check: $(STAMP)
+	$(SCIPLAT) tf-docs --check
+
+providers: $(STAMP) ## Build the Terraform providers offline (only when the registry is unreachable)
+	$(SCIPLAT) providers
+
+validate: providers ## terraform validate the root and every module
+	$(SCIPLAT) tf-validate
+
+tf-test: providers ## terraform test the root, every module and every environment
+	$(SCIPLAT) tf-test
+
+render: $(STAMP) ## Validate and render ENV into build/ENV/
+	$(SCIPLAT) render $(ENV)
+
+capacity: $(STAMP) ## Size ENV: nodes, disks, storage, IP ranges, cost, and a plot
+	@mkdir -p build/$(ENV)
+	$(SCIPLAT) capacity $(ENV) --plot build/$(ENV)/capacity.png
+
+images: $(STAMP) ## Refresh ENV's image set from the registry (env/images/ENV.json)
+	$(SCIPLAT) images $(ENV) --write
+
+plan: $(STAMP) ## Validate, size, render, plan and review ENV
+	$(SCIPLAT) plan $(ENV)
+
+apply: $(STAMP) ## Apply ENV's saved plan (ALLOW=data-loss to override a blocking review)
+	$(SCIPLAT) apply $(ENV) $(if $(ALLOW),--allow $(ALLOW))
+
+destroy: $(STAMP) ## Destroy ENV (asks you to type its name; deletion protection still holds)
+	$(SCIPLAT) destroy $(ENV)
+
+review: $(STAMP) ## Show the review of ENV's saved plan
+	$(SCIPLAT) review build/$(ENV)/plan.json
+
+bench: $(STAMP) ## Run the benchmarks and print their figures
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean: ## Remove build/ (not .venv)
+	rm -rf build .pytest_cache .coverage

@@ -1,0 +1,3 @@
+"""sciplat: the notebook service of a science platform on GKE, as code."""
+
+__version__ = "0.1.0"

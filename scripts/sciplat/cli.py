@@ -1,0 +1,95 @@
+"""The `sciplat` command: one entry point, one subcommand per capability."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+from rich.console import Console
+
+from sciplat import __version__
+from sciplat.errors import SciplatError
+
+app = typer.Typer(
+    name="sciplat",
+    help=(
+        "Stand up the notebook service of a science platform on GKE.\n\n"
+        "Example: sciplat validate sandbox && sciplat render sandbox"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+err_console = Console(stderr=True)
+
+# Each capability lives in its own module with a `register(app)` function.
+COMMAND_MODULES = (
+    "sciplat.commands",
+    "sciplat.capacity.cli",
+    "sciplat.images.cli",
+    "sciplat.review.cli",
+    "sciplat.workflow",
+    "sciplat.tfcheck",
+    "sciplat.tfdocs",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"sciplat {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Stand up the notebook service of a science platform on GKE."""
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # capability not built yet
+            if exc.name and name.startswith(exc.name):
+                continue
+            raise
+        module.register(app)
+
+
+_register_all()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; turn SciplatError into a message on stderr and its exit code."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except SciplatError as exc:
+        err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        err_console.print("Aborted.")
+        return 130
+    except KeyboardInterrupt:
+        err_console.print("Interrupted.")
+        return 130
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show(file=sys.stderr)
+            return 2
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
