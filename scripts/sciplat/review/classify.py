@@ -1,0 +1,306 @@
+"""Risk classes for plan changes: blocking, warning, info. Each finding says why in one sentence."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sciplat.review.plan import ABSENT, UNKNOWN, ResourceChange, Sensitive
+
+BLOCKING = "blocking"
+WARNING = "warning"
+INFO = "info"
+SEVERITIES = (BLOCKING, WARNING, INFO)
+_RANK = {BLOCKING: 0, WARNING: 1, INFO: 2}
+
+# Stateful or hard-to-recreate resources: destroying or replacing one blocks the apply.
+STATEFUL: dict[str, str] = {
+    "google_container_cluster": (
+        "it is the GKE cluster: every running lab and the hub stop, and all in-cluster state "
+        "(hub database, secrets, volumes) is lost"
+    ),
+    "google_container_node_pool": (
+        "its nodes are drained: the labs of every user on them are killed and must restart"
+    ),
+    "google_filestore_instance": (
+        "it holds users' home directories or shared data, which are deleted with it"
+    ),
+    "google_artifact_registry_repository": (
+        "it is the image mirror: its cache is lost and every node pulls images upstream again, "
+        "slowing lab starts and risking upstream rate limits"
+    ),
+    "kubernetes_persistent_volume": (
+        "it binds NFS storage to the hub: recreating it detaches every user's home directory"
+    ),
+    "kubernetes_persistent_volume_claim": (
+        "it binds users' storage: recreating it detaches every user's home directory"
+    ),
+    "kubernetes_namespace": (
+        "deleting the hub's namespace deletes everything in it: the hub, its database and "
+        "every user's lab"
+    ),
+    "helm_release": (
+        "it is the JupyterHub release: uninstalling it stops the hub and every running lab"
+    ),
+}
+
+_IAM = re.compile(r"^google_.*_iam_(member|binding|policy)$|^google_service_account$")
+_CIDR_KEYS = ("source_ranges", "cidr_block", "cidr_blocks", "ip_cidr_range", "admin_cidrs")
+_OPEN = ("0.0.0.0/0", "::/0")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One risk: how severe, which resource, a short rule name and one sentence on why."""
+
+    severity: str
+    address: str
+    rule: str
+    message: str
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self.severity]
+
+
+def base_type(resource_type: str) -> str:
+    """kubernetes_namespace_v1 -> kubernetes_namespace."""
+    return resource_type[:-3] if resource_type.endswith("_v1") else resource_type
+
+
+def _get(obj: Any, *keys: Any) -> Any:
+    for key in keys:
+        if isinstance(obj, dict):
+            obj = obj.get(key)
+        elif isinstance(obj, list) and isinstance(key, int) and key < len(obj):
+            obj = obj[key]
+        else:
+            return None
+    return obj
+
+
+def _leaves(obj: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _leaves(v, (*path, k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _leaves(v, (*path, i))
+    else:
+        yield path, obj
+
+
+def _cidrs(obj: Any) -> set[str]:
+    """Every CIDR string under an attribute whose name says it holds address ranges."""
+    found: set[str] = set()
+    for path, value in _leaves(obj):
+        if not isinstance(value, str):
+            continue
+        if any(isinstance(p, str) and p in _CIDR_KEYS for p in path):
+            try:
+                found.add(str(ipaddress.ip_network(value, strict=False)))
+            except ValueError:
+                continue
+    return found
+
+
+def _widened(before: set[str], after: set[str]) -> list[str]:
+    """CIDRs in `after` not covered by any CIDR in `before`."""
+    old = [ipaddress.ip_network(c) for c in before]
+    new = []
+    for cidr in sorted(after - before):
+        net = ipaddress.ip_network(cidr)
+        if not any(net.version == o.version and net.subnet_of(o) for o in old):  # type: ignore[arg-type]
+            new.append(cidr)
+    return new
+
+
+def _protection_removed(change: ResourceChange) -> list[str]:
+    paths = []
+    for attr in change.attributes:
+        leaf = attr.path.rsplit(".", 1)[-1]
+        if leaf in ("deletion_protection", "prevent_destroy") and attr.before is True:
+            if attr.after in (False, None, ABSENT):
+                paths.append(attr.path)
+    return paths
+
+
+def _fmt(value: Any) -> str:
+    if value is ABSENT or value is None:
+        return "none"
+    if isinstance(value, Sensitive) or value is UNKNOWN:
+        return repr(value)
+    return str(value)
+
+
+def classify_change(change: ResourceChange) -> list[Finding]:
+    """The findings for one planned resource change (drift entries are not classified)."""
+    if change.mode != "managed" or change.action in ("no-op", "read"):
+        return []
+    kind = base_type(change.type)
+    addr = change.address
+    findings: list[Finding] = []
+    why_stateful = STATEFUL.get(kind)
+
+    if change.action in ("delete", "replace") and why_stateful:
+        if change.action == "replace":
+            forced = ", ".join(change.replace_paths) or "a provider decision"
+            findings.append(
+                Finding(
+                    BLOCKING,
+                    addr,
+                    f"replace-{kind}",
+                    f"Replaced (forced by {forced}): {why_stateful}.",
+                )
+            )
+        else:
+            findings.append(
+                Finding(BLOCKING, addr, f"destroy-{kind}", f"Destroyed: {why_stateful}.")
+            )
+    elif change.action == "forget" and why_stateful:
+        findings.append(
+            Finding(
+                WARNING,
+                addr,
+                "forget",
+                "Removed from state but left running: Terraform "
+                "will no longer manage or protect it.",
+            )
+        )
+
+    for path in _protection_removed(change):
+        findings.append(
+            Finding(
+                BLOCKING,
+                addr,
+                "deletion-protection-removed",
+                f"Turns off {path}: the resource can then be destroyed by the next apply "
+                "or by hand without a safeguard.",
+            )
+        )
+
+    if change.action in ("create", "update", "replace"):
+        before = _cidrs(change.before) if change.before else set()
+        after = _cidrs(change.after) if change.after else set()
+        if kind in ("google_compute_firewall", "google_container_cluster"):
+            wider = (
+                _widened(before, after)
+                if change.action != "create"
+                else sorted(c for c in after if c in _OPEN)
+            )
+            if wider:
+                what = "firewall" if kind == "google_compute_firewall" else "authorized networks"
+                findings.append(
+                    Finding(
+                        WARNING,
+                        addr,
+                        "network-widened",
+                        f"Widens {what} to {', '.join(wider)}: more addresses can reach "
+                        "the cluster.",
+                    )
+                )
+
+    if _IAM.match(change.type) and change.action != "read":
+        findings.append(
+            Finding(
+                WARNING,
+                addr,
+                "iam-change",
+                f"IAM {change.action}: changes who can do what in the project; check the "
+                "role and the member.",
+            )
+        )
+
+    if kind == "helm_release" and change.action == "update":
+        paths = {a.path for a in change.attributes}
+        old, new = _get(change.before, "version"), _get(change.after, "version")
+        if "version" in paths and old != new:
+            findings.append(
+                Finding(
+                    WARNING,
+                    addr,
+                    "chart-version",
+                    f"Chart version {_fmt(old)} -> {_fmt(new)}: the hub and proxy restart "
+                    "and the upgrade notes of the chart apply.",
+                )
+            )
+        if any(p == "values" or p.startswith(("values[", "set")) for p in paths):
+            findings.append(
+                Finding(
+                    WARNING,
+                    addr,
+                    "hub-restart",
+                    "Changes the hub's Helm values: the hub restarts (running labs survive, "
+                    "logins pause) and new lab settings apply at the next start.",
+                )
+            )
+    if kind == "google_container_node_pool" and change.action == "update":
+        restarting = [
+            a.path
+            for a in change.attributes
+            if a.path.startswith(("node_config", "version", "node_locations", "upgrade_settings"))
+        ]
+        if restarting:
+            findings.append(
+                Finding(
+                    WARNING,
+                    addr,
+                    "nodes-recreated",
+                    f"Changes {', '.join(sorted(restarting)[:3])}: GKE recreates the nodes "
+                    "one by one, restarting the labs running on them.",
+                )
+            )
+    if kind == "google_container_cluster" and change.action == "update":
+        if any(
+            a.path.startswith(("min_master_version", "node_version")) for a in change.attributes
+        ):
+            findings.append(
+                Finding(
+                    WARNING,
+                    addr,
+                    "cluster-upgrade",
+                    "Upgrades Kubernetes: the control plane is briefly unavailable and nodes "
+                    "are upgraded, restarting labs.",
+                )
+            )
+    if kind in ("google_compute_network", "google_compute_subnetwork") and change.action in (
+        "delete",
+        "replace",
+    ):
+        findings.append(
+            Finding(
+                WARNING,
+                addr,
+                f"{change.action}-network",
+                "Recreates the network the cluster runs in: nodes lose connectivity until "
+                "everything attached to it is recreated too.",
+            )
+        )
+
+    if not findings:
+        findings.append(Finding(INFO, addr, change.action, _info_message(change)))
+    return findings
+
+
+def _info_message(change: ResourceChange) -> str:
+    if change.action == "create":
+        return "Created: nothing existing is affected."
+    if change.action == "update":
+        n = len(change.attributes)
+        return f"Updated in place ({n} attribute{'s' if n != 1 else ''})."
+    if change.action == "replace":
+        return "Replaced: stateless, recreated with the same configuration."
+    if change.action == "delete":
+        return "Destroyed: stateless, nothing stored is lost."
+    if change.action == "forget":
+        return "Removed from state only; the real object is left alone."
+    return change.action
+
+
+def classify(changes: list[ResourceChange]) -> list[Finding]:
+    """Every finding of a plan, blocking first, then warnings, then info; stable order."""
+    findings = [f for c in changes for f in classify_change(c)]
+    return sorted(findings, key=lambda f: f.rank)  # sorted() is stable: plan order within a class

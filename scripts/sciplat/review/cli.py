@@ -1,0 +1,97 @@
+"""`sciplat review PLAN_JSON`: the review of a saved plan, for people and for machines."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from sciplat.errors import UsageError
+from sciplat.review.cost import Prices, default_prices
+from sciplat.review.plan import load_plan
+from sciplat.review.render import print_text, to_markdown
+from sciplat.review.report import Review, build_review, to_json
+
+EXIT_BLOCKING = 3
+
+
+class Format(str, Enum):
+    text = "text"
+    md = "md"
+    json = "json"
+
+
+class FailOn(str, Enum):
+    blocking = "blocking"
+    warning = "warning"
+    never = "never"
+
+
+def review_file(path: Path, title: str | None = None, prices: Prices | None = None) -> Review:
+    """Load and review a plan JSON file (PlanError, exit 2, on bad input)."""
+    plan = load_plan(path)
+    return build_review(plan, prices if prices is not None else default_prices(), title)
+
+
+def render(review: Review, fmt: str, console: Console | None = None) -> str | None:
+    """Markdown or JSON as a string; the text view prints to `console` and returns None."""
+    if fmt == "md":
+        return to_markdown(review)
+    if fmt == "json":
+        return json.dumps(to_json(review), indent=2, sort_keys=False) + "\n"
+    print_text(review, console or Console())
+    return None
+
+
+def exit_code(review: Review, fail_on: str) -> int:
+    if fail_on == "blocking" and review.blocking:
+        return EXIT_BLOCKING
+    if fail_on == "warning" and (review.blocking or review.warnings):
+        return EXIT_BLOCKING
+    return 0
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("review")
+    def review_command(
+        plan_json: Path = typer.Argument(
+            ..., help="Plan JSON from `terraform show -json PLANFILE` (build/ENV/plan.json)."
+        ),
+        fmt: Format = typer.Option(
+            Format.text, "--format", "-f", help="text (terminal), md (pull request) or json."
+        ),
+        fail_on: FailOn = typer.Option(
+            FailOn.never,
+            "--fail-on",
+            help="Exit 3 when a finding of this class (or worse) is present.",
+        ),
+        output: Path | None = typer.Option(
+            None, "--output", "-o", help="Write the review to this file instead of stdout."
+        ),
+        title: str | None = typer.Option(None, help="Title of the review (default: the file)."),
+    ) -> None:
+        """Review a saved Terraform plan: changes, risks, drift, cost and images.
+
+        Exit 0 when nothing is blocking, 3 with --fail-on blocking and a blocking finding,
+        2 on an unreadable, malformed, empty or unsupported plan file.
+
+        Example: sciplat review build/int/plan.json --format md --fail-on blocking
+        """
+        if output is not None and fmt is Format.text:
+            raise UsageError("--output needs --format md or --format json.")
+        review = review_file(plan_json, title)
+        text = render(review, fmt.value)
+        if text is not None:
+            if output is not None:
+                tmp = output.with_name(output.name + ".tmp")
+                tmp.write_text(text, encoding="utf-8")
+                tmp.replace(output)
+            else:
+                sys.stdout.write(text)
+        code = exit_code(review, fail_on.value)
+        if code:
+            raise typer.Exit(code)

@@ -1,0 +1,182 @@
+"""Estimated monthly cost before and after a plan, from the capacity model's price table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sciplat.review.classify import base_type
+from sciplat.review.plan import Plan, _Marker
+
+LOCAL_SSD_GIB = 375  # every GKE local SSD is 375 GiB
+PRICED_TYPES = (
+    "google_container_node_pool",
+    "google_filestore_instance",
+    "google_artifact_registry_repository",
+    "google_compute_router_nat",
+)
+
+
+class Prices(Protocol):
+    region: str
+    date: str
+    hours_per_month: float
+
+    def node_hour_usd(self, machine_type: str, spot: bool = False) -> float: ...
+    def disk_gib_month_usd(self, disk_type: str) -> float: ...
+    def local_ssd_gib_month_usd(self) -> float: ...
+    def filestore_gib_month_usd(self, tier: str) -> float: ...
+    def registry_gib_month_usd(self) -> float: ...
+    def nat_gateway_month_usd(self) -> float: ...
+
+
+@dataclass
+class CostLine:
+    address: str
+    before_usd: float
+    after_usd: float
+
+
+@dataclass
+class CostDelta:
+    available: bool
+    before_usd: float = 0.0
+    after_usd: float = 0.0
+    lines: list[CostLine] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    price_date: str | None = None
+    region: str | None = None
+
+    @property
+    def delta_usd(self) -> float:
+        return self.after_usd - self.before_usd
+
+
+class _Unpriced(Exception):
+    """A value needed for the estimate is unknown, sensitive or missing."""
+
+
+def _num(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Unpriced(repr(value))
+    return float(value)
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str) or isinstance(value, _Marker):
+        raise _Unpriced(repr(value))
+    return value
+
+
+def _first(obj: Any, key: str) -> Any:
+    value = obj.get(key) if isinstance(obj, dict) else None
+    if isinstance(value, list):
+        return value[0] if value else {}
+    return value if isinstance(value, dict) else {}
+
+
+def node_pool_month(obj: dict[str, Any], prices: Prices) -> float:
+    """Nodes (fixed count, else the autoscaling minimum) x (machine + boot disk + local SSD)."""
+    config = _first(obj, "node_config")
+    zones = obj.get("node_locations")
+    n_zones = len(zones) if isinstance(zones, list) and zones else 1
+    auto = _first(obj, "autoscaling")
+    if isinstance(obj.get("node_count"), int | float) and not auto:
+        nodes = _num(obj["node_count"]) * n_zones
+    elif isinstance(auto.get("total_min_node_count"), int | float) and auto["total_min_node_count"]:
+        nodes = _num(auto["total_min_node_count"])
+    elif auto:
+        nodes = _num(auto.get("min_node_count", 0)) * n_zones
+    else:
+        nodes = _num(obj.get("initial_node_count", 1)) * n_zones
+    spot = bool(config.get("spot") is True or config.get("preemptible") is True)
+    machine = prices.node_hour_usd(_str(config.get("machine_type")), spot) * prices.hours_per_month
+    disk = _num(config.get("disk_size_gb", 100)) * prices.disk_gib_month_usd(
+        _str(config.get("disk_type", "pd-balanced"))
+    )
+    ssd_count = _first(config, "ephemeral_storage_local_ssd_config").get("local_ssd_count")
+    if ssd_count is None:
+        ssd_count = config.get("local_ssd_count", 0)
+    ssd = _num(ssd_count or 0) * LOCAL_SSD_GIB * prices.local_ssd_gib_month_usd()
+    return nodes * (machine + disk + ssd)
+
+
+def filestore_month(obj: dict[str, Any], prices: Prices) -> float:
+    shares = obj.get("file_shares")
+    share = shares[0] if isinstance(shares, list) and shares else {}
+    return _num(share.get("capacity_gb")) * prices.filestore_gib_month_usd(_str(obj.get("tier")))
+
+
+def _resource_month(kind: str, obj: Any, prices: Prices, registry_gib_each: float | None) -> float:
+    if obj is None:
+        return 0.0
+    if not isinstance(obj, dict):
+        raise _Unpriced("unknown")
+    if kind == "google_container_node_pool":
+        return node_pool_month(obj, prices)
+    if kind == "google_filestore_instance":
+        return filestore_month(obj, prices)
+    if kind == "google_artifact_registry_repository":
+        if registry_gib_each is None:
+            raise _Unpriced("cache size")
+        return registry_gib_each * prices.registry_gib_month_usd()
+    if kind == "google_compute_router_nat":
+        return prices.nat_gateway_month_usd()
+    return 0.0
+
+
+def _registry_share(plan: Plan) -> tuple[float | None, float | None]:
+    """The cache budget (root variable registry_mirror.cache_gib) split over the repositories."""
+    mirror = plan.variables.get("registry_mirror")
+    budget = mirror.get("cache_gib") if isinstance(mirror, dict) else None
+    if not isinstance(budget, int | float):
+        return None, None
+    repos = [c for c in plan.changes if c.type == "google_artifact_registry_repository"]
+    n_before = sum(1 for c in repos if c.before is not None)
+    n_after = sum(1 for c in repos if c.after is not None)
+    return (budget / n_before if n_before else None, budget / n_after if n_after else None)
+
+
+def cost_delta(plan: Plan, prices: Prices | None) -> CostDelta:
+    """Sum the priced resources of the plan, before and after (no-op resources included)."""
+    if prices is None:
+        return CostDelta(available=False, notes=["no price table: the capacity model is missing"])
+    result = CostDelta(
+        available=True, price_date=getattr(prices, "date", None), region=prices.region
+    )
+    reg_before, reg_after = _registry_share(plan)
+    for change in plan.changes:
+        kind = base_type(change.type)
+        if change.mode != "managed" or kind not in PRICED_TYPES:
+            continue
+        try:
+            before = _resource_month(kind, change.before, prices, reg_before)
+            after = _resource_month(kind, change.after, prices, reg_after)
+        except (_Unpriced, KeyError, ValueError) as exc:
+            result.notes.append(f"{change.address}: not priced ({_reason(exc)})")
+            continue
+        result.before_usd += before
+        result.after_usd += after
+        if round(before, 2) != round(after, 2):
+            result.lines.append(CostLine(change.address, round(before, 2), round(after, 2)))
+    result.before_usd = round(result.before_usd, 2)
+    result.after_usd = round(result.after_usd, 2)
+    return result
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip("'\"")
+    if "known after apply" in text:
+        return "a value is known only after apply"
+    if "sensitive" in text:
+        return "a value is sensitive"
+    return f"no price for {text}" if isinstance(exc, KeyError) else text
+
+
+def default_prices() -> Prices | None:
+    """The capacity model's price table, or None when it is not available."""
+    try:
+        from sciplat.capacity.prices import load_prices  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return load_prices()  # type: ignore[no-any-return]

@@ -1,0 +1,367 @@
+"""Render a review for people: a terminal view (rich) and Markdown for pull-request comments."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from typing import Any
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from sciplat.review.classify import BLOCKING, WARNING, Finding
+from sciplat.review.plan import ABSENT, ACTIONS, UNKNOWN, AttributeChange, ResourceChange, Sensitive
+from sciplat.review.report import Review
+
+MAX_VALUE = 72  # characters of a value shown inline
+DETAILS_AFTER = 8  # longer lists fold into <details> in Markdown
+CHANGE_ORDER = ("replace", "delete", "update", "create", "read", "forget")
+HEADINGS = {
+    "replace": "Replaced",
+    "delete": "Destroyed",
+    "update": "Updated in place",
+    "create": "Created",
+    "read": "Read during apply",
+    "forget": "Removed from state (left running)",
+}
+
+
+def show_value(value: Any, limit: int = MAX_VALUE) -> str:
+    """One-line rendering of a redacted value: markers by name, long values shortened."""
+    if isinstance(value, Sensitive):
+        return "(sensitive)"
+    if value is UNKNOWN:
+        return "(known after apply)"
+    if value is ABSENT:
+        return "(none)"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        text = json.dumps(value)
+        if "\n" in value:
+            text = f"(text, {value.count(chr(10)) + 1} lines)"
+    else:
+        text = json.dumps(_plain(value), sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Sensitive):
+        return "(sensitive)"
+    if value is UNKNOWN:
+        return "(known after apply)"
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def text_diff(attr: AttributeChange) -> list[str]:
+    """A unified diff for a multi-line string attribute (Helm values), else []."""
+    b, a = attr.before, attr.after
+    if isinstance(b, str) and isinstance(a, str) and ("\n" in b or "\n" in a):
+        return list(
+            difflib.unified_diff(
+                b.splitlines(), a.splitlines(), "before", "after", lineterm="", n=2
+            )
+        )
+    return []
+
+
+def headline(review: Review) -> str:
+    counts = review.counts()
+    parts = [f"{counts[a]} to {a}" for a in ACTIONS if a != "no-op" and counts[a]]
+    if not parts:
+        return "No changes."
+    return ", ".join(parts) + "."
+
+
+def verdict(review: Review) -> str:
+    if review.blocking:
+        n = len(review.blocking)
+        return (
+            f"BLOCKED: {n} blocking finding{'s' if n != 1 else ''}; "
+            "applying needs an explicit override (--allow data-loss)."
+        )
+    if review.warnings:
+        return "Nothing blocking; read the warnings before applying."
+    return "Nothing blocking."
+
+
+def _money(value: float) -> str:
+    sign = "-" if value < 0 else ""
+    return f"{sign}${abs(value):,.2f}"
+
+
+def _delta(value: float) -> str:
+    return ("+" if value > 0 else "") + _money(value) if value else "$0.00"
+
+
+# --------------------------------------------------------------------------------------------
+# Markdown
+
+
+def _md_code(text: str) -> str:
+    text = text.replace("`", "'")
+    return f"`{text}`"
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _md_details(summary: str, body: list[str], fold: bool) -> list[str]:
+    if not fold:
+        return body
+    return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>"]
+
+
+def _md_findings(findings: list[Finding]) -> list[str]:
+    return [f"- {_md_code(f.address)}: {f.message}" for f in findings]
+
+
+def _md_attributes(change: ResourceChange) -> list[str]:
+    if not change.attributes:
+        return []
+    lines = ["| attribute | before | after |", "|---|---|---|"]
+    diffs: list[str] = []
+    for attr in change.attributes:
+        mark = " (forces replacement)" if attr.forces_replace else ""
+        lines.append(
+            f"| {_md_code(attr.path)}{mark} | {_md_cell(show_value(attr.before))} | "
+            f"{_md_cell(show_value(attr.after))} |"
+        )
+        diff = text_diff(attr)
+        if diff:
+            diffs += _md_details(f"diff of {_md_code(attr.path)}", ["```diff", *diff, "```"], True)
+    return lines + ([""] + diffs if diffs else [])
+
+
+def _md_change(change: ResourceChange) -> list[str]:
+    head = f"**{_md_code(change.address)}**"
+    if change.action == "replace":
+        forced = ", ".join(_md_code(p) for p in change.replace_paths) or "the provider"
+        head += f": replaced, forced by {forced}"
+    if change.previous_address:
+        head += f" (moved from {_md_code(change.previous_address)})"
+    return [head, "", *_md_attributes(change), ""]
+
+
+def _md_changes(review: Review) -> list[str]:
+    out: list[str] = []
+    for action in CHANGE_ORDER:
+        group = [c for c in review.changes if c.action == action]
+        if not group:
+            continue
+        out += [f"#### {HEADINGS[action]} ({len(group)})", ""]
+        if action in ("replace", "update"):
+            body: list[str] = []
+            for change in group:
+                body += _md_change(change)
+        else:
+            body = [f"- {_md_code(c.address)}" for c in group] + [""]
+        out += _md_details(f"{len(group)} resources", body, len(group) > DETAILS_AFTER)
+        if len(group) > DETAILS_AFTER:
+            out.append("")
+    return out
+
+
+def to_markdown(review: Review) -> str:
+    """Markdown for a pull-request comment; long lists fold into <details>."""
+    counts = review.counts()
+    sev = review.severity_counts()
+    icon = "⛔" if review.blocking else ("⚠️" if review.warnings else "✅")
+    out = [
+        f"### {icon} Plan review: {_md_code(review.title)}",
+        "",
+        f"**{headline(review)}** {verdict(review)}",
+        "",
+        "| " + " | ".join(ACTIONS) + " |",
+        "|" + "---:|" * len(ACTIONS),
+        "| " + " | ".join(str(counts[a]) for a in ACTIONS) + " |",
+        "",
+        f"Findings: {sev[BLOCKING]} blocking, {sev[WARNING]} warning, {sev['info']} info.",
+        "",
+    ]
+    if review.blocking:
+        out += ["#### ⛔ Blocking", "", *_md_findings(review.blocking), ""]
+    if review.warnings:
+        out += ["#### ⚠️ Warnings", "", *_md_findings(review.warnings), ""]
+    if review.infos:
+        infos = _md_findings(review.infos)
+        out += _md_details(f"Info ({len(infos)})", infos, True) + [""]
+    out += _md_changes(review)
+    modules = review.module_counts()
+    if modules:
+        active = [a for a in ACTIONS if any(m[a] for m in modules.values())]
+        table = [
+            "| module | " + " | ".join(active) + " |",
+            "|---|" + "---:|" * len(active),
+            *(
+                f"| {_md_code(m)} | " + " | ".join(str(c[a]) for a in active) + " |"
+                for m, c in modules.items()
+            ),
+        ]
+        out += _md_details(f"Per module ({len(modules)})", table, True) + [""]
+    if review.plan.drift:
+        drift: list[str] = []
+        for d in review.plan.drift:
+            what = "deleted outside Terraform" if d.action == "delete" else "changed"
+            drift += [f"**{_md_code(d.address)}**: {what}", "", *_md_attributes(d), ""]
+        out += [f"#### Drift: changed outside Terraform ({len(review.plan.drift)})", ""]
+        out += _md_details(f"{len(review.plan.drift)} resources", drift, len(review.plan.drift) > 3)
+        out.append("")
+    if review.plan.outputs:
+        out += ["#### Outputs", ""]
+        out += [
+            f"- {_md_code(o.name)}: {o.action}, {show_value(o.before)} -> {show_value(o.after)}"
+            for o in review.plan.outputs
+        ] + [""]
+    out += _md_cost(review)
+    out += _md_images(review)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _md_cost(review: Review) -> list[str]:
+    cost = review.cost
+    out = ["#### Cost (estimated, per month)", ""]
+    if not cost.available:
+        return [*out, f"Not estimated: {'; '.join(cost.notes)}.", ""]
+    out += [
+        f"{_money(cost.before_usd)} -> {_money(cost.after_usd)} "
+        f"(**{_delta(cost.delta_usd)}**), {cost.region} list prices of {cost.price_date}.",
+        "",
+    ]
+    if cost.lines:
+        table = ["| resource | before | after |", "|---|---:|---:|"] + [
+            f"| {_md_code(line.address)} | {_money(line.before_usd)} | {_money(line.after_usd)} |"
+            for line in cost.lines
+        ]
+        out += _md_details(f"By resource ({len(cost.lines)})", table, len(cost.lines) > 3) + [""]
+    if cost.notes:
+        out += _md_details("Not priced", [f"- {n}" for n in cost.notes], True) + [""]
+    return out
+
+
+def _md_images(review: Review) -> list[str]:
+    images = review.images
+    if not (images.added or images.removed):
+        return []
+    out = ["#### Lab images", ""]
+    for label, refs in (("Added", images.added), ("Removed", images.removed)):
+        if refs:
+            items = [f"- {_md_code(r)}" for r in refs]
+            out += [f"{label} ({len(refs)}):", ""]
+            out += _md_details(f"{len(refs)} images", items, len(refs) > DETAILS_AFTER) + [""]
+    if images.unknown:
+        out += ["Some values are sensitive or unknown; the lists may be incomplete.", ""]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Terminal
+
+
+_STYLE = {BLOCKING: "bold red", WARNING: "yellow", "info": "dim"}
+_ACTION_STYLE = {
+    "create": "green",
+    "update": "yellow",
+    "replace": "bold magenta",
+    "delete": "bold red",
+    "read": "cyan",
+    "forget": "blue",
+}
+
+
+def _attr_table(change: ResourceChange) -> Table:
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, padding=(0, 2))
+    table.add_column("attribute", overflow="fold")
+    table.add_column("before", overflow="fold")
+    table.add_column("after", overflow="fold")
+    for attr in change.attributes:
+        path = Text(attr.path)
+        if attr.forces_replace:
+            path.append(" (forces replacement)", style="bold magenta")
+        table.add_row(path, show_value(attr.before), show_value(attr.after))
+    return table
+
+
+def print_text(review: Review, console: Console) -> None:
+    """The terminal view."""
+    console.print(Text(f"Plan review: {review.title}", style="bold"))
+    console.print(headline(review))
+    summary = Table(title=None, show_header=True, header_style="bold")
+    summary.add_column("module")
+    for a in ACTIONS:
+        summary.add_column(a, justify="right")
+    for module, c in review.module_counts().items():
+        summary.add_row(module, *(str(c[a]) if c[a] else "·" for a in ACTIONS))
+    counts = review.counts()
+    summary.add_row(Text("total", style="bold"), *(str(counts[a]) for a in ACTIONS))
+    console.print(summary)
+
+    for severity, findings in ((BLOCKING, review.blocking), (WARNING, review.warnings)):
+        if findings:
+            console.print(Text(f"\n{severity.upper()} ({len(findings)})", style=_STYLE[severity]))
+            for f in findings:
+                console.print(Text.assemble(("  " + f.address, "bold"), ": ", f.message))
+    if review.infos:
+        console.print(Text(f"\ninfo: {len(review.infos)} routine changes", style="dim"))
+
+    for action in CHANGE_ORDER:
+        group = [c for c in review.changes if c.action == action]
+        if not group:
+            continue
+        console.print(Text(f"\n{HEADINGS[action]} ({len(group)})", style=_ACTION_STYLE[action]))
+        for change in group:
+            line = Text("  " + change.address, style="bold")
+            if change.action == "replace":
+                line.append("  forced by: " + (", ".join(change.replace_paths) or "provider"))
+            console.print(line)
+            if change.attributes:
+                console.print(Group(_attr_table(change)), style=None, soft_wrap=False)
+
+    if review.plan.drift:
+        console.print(
+            Text(
+                f"\nDrift: changed outside Terraform ({len(review.plan.drift)})", style="bold cyan"
+            )
+        )
+        for d in review.plan.drift:
+            what = "deleted outside Terraform" if d.action == "delete" else "changed"
+            console.print(Text(f"  {d.address}: {what}", style="bold"))
+            if d.attributes:
+                console.print(_attr_table(d))
+    if review.plan.outputs:
+        console.print(Text("\nOutputs", style="bold"))
+        for o in review.plan.outputs:
+            console.print(
+                f"  {escape(o.name)}: {o.action}, {escape(show_value(o.before))} -> "
+                f"{escape(show_value(o.after))}"
+            )
+    cost = review.cost
+    console.print(Text("\nCost (estimated, per month)", style="bold"))
+    if cost.available:
+        console.print(
+            f"  {_money(cost.before_usd)} -> {_money(cost.after_usd)} "
+            f"({_delta(cost.delta_usd)}), {cost.region} prices of {cost.price_date}"
+        )
+        for line in cost.lines:
+            console.print(
+                f"  {line.address}: {_money(line.before_usd)} -> {_money(line.after_usd)}"
+            )
+        for note in cost.notes:
+            console.print(Text(f"  {note}", style="dim"))
+    else:
+        console.print(f"  not estimated: {'; '.join(cost.notes)}")
+    if review.images.added or review.images.removed:
+        console.print(Text("\nLab images", style="bold"))
+        for ref in review.images.added:
+            console.print(Text(f"  + {ref}", style="green"))
+        for ref in review.images.removed:
+            console.print(Text(f"  - {ref}", style="red"))
+    style = "bold red" if review.blocking else ("yellow" if review.warnings else "green")
+    console.print(Text("\n" + verdict(review), style=style))
