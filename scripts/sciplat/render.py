@@ -1,0 +1,212 @@
+"""Render an environment into Terraform inputs.
+
+`render(name)` validates `env/<name>.yaml`, sizes it with the capacity plan, resolves its image
+set, and writes `build/<name>/terraform.tfvars.json` and `build/<name>/backend.hcl`. The tfvars
+shape is the contract with `terraform/variables.tf`, described once in `docs/tfvars.md`. Node pool
+bounds and Filestore tiers and capacities come from the capacity plan only, so the plan and the
+sizing cannot disagree. Nothing is written unless everything is valid, and each file is replaced
+atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sciplat.config import Environment, load_environment
+
+# The zero-to-jupyterhub chart version every environment deploys (pinned; bump it here and the
+# plan review flags the change).
+Z2JH_CHART_VERSION = "4.4.0"
+
+
+@dataclass
+class RenderResult:
+    env: Environment
+    tfvars: dict[str, Any]
+    backend: str
+    sizing: dict[str, Any]
+    tfvars_path: Path
+    backend_path: Path
+    warnings: list[str] = field(default_factory=list)
+
+
+def render_tfvars(
+    env: Environment, sizing: dict[str, Any], images: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The root module's variables for one environment (see docs/tfvars.md)."""
+    d = env.data
+    cluster = d["cluster"]
+    storage = d["storage"]
+    hub = d["hub"]
+    pools_by_name = {pool["name"]: pool for pool in sizing["user_pools"]}
+    user_pools = []
+    for pool in d["node_pools"]["user"]:
+        sized = pools_by_name[pool["name"]]
+        user_pools.append(
+            {
+                "name": pool["name"],
+                "machine_type": pool["machine_type"],
+                "disk_type": pool["disk_type"],
+                "disk_size_gib": pool["disk_size_gib"],
+                "local_ssd_count": pool["local_ssd_count"],
+                "image_streaming": pool["image_streaming"],
+                "spot": pool["spot"],
+                "max_pods_per_node": pool["max_pods_per_node"],
+                "min_nodes": sized["min_nodes"],
+                "max_nodes": sized["max_nodes"],
+            }
+        )
+    core = d["node_pools"]["core"]
+    return {
+        "environment": env.name,
+        "project_id": d["gcp"]["project"],
+        "region": d["gcp"]["region"],
+        "zones": list(d["gcp"]["zones"]),
+        "regional_cluster": d["gcp"]["regional_cluster"],
+        "labels": {"environment": env.name, "managed-by": "sciplat"},
+        "network": {"name": f"{cluster['name']}-vpc", **d["network"]},
+        "cluster": {
+            "name": cluster["name"],
+            "release_channel": cluster["release_channel"],
+            "deletion_protection": cluster["deletion_protection"],
+            "network_policy": cluster["network_policy"],
+            "maintenance_window": dict(cluster["maintenance_window"]),
+            "maintenance_exclusions": [dict(e) for e in cluster["maintenance_exclusions"]],
+            "authorized_networks": [dict(n) for n in cluster["authorized_networks"]],
+        },
+        "core_pool": {
+            "machine_type": core["machine_type"],
+            "disk_type": core["disk_type"],
+            "disk_size_gib": core["disk_size_gib"],
+            "min_nodes": sizing["core_pool"]["min_nodes"],
+            "max_nodes": sizing["core_pool"]["max_nodes"],
+        },
+        "user_pools": user_pools,
+        "filestore": {
+            "home": {
+                "name": f"{cluster['name']}-home",
+                "share_name": storage["home_share_name"],
+                "tier": sizing["filestore"]["home"]["tier"],
+                "capacity_gib": sizing["filestore"]["home"]["capacity_gib"],
+            },
+            "shared": {
+                "name": f"{cluster['name']}-shared",
+                "share_name": storage["shared_share_name"],
+                "tier": sizing["filestore"]["shared"]["tier"],
+                "capacity_gib": sizing["filestore"]["shared"]["capacity_gib"],
+            },
+            "admin_cidrs": list(storage["admin_cidrs"]),
+            "backups": dict(storage["backups"]),
+        },
+        "registry_mirror": {
+            "enabled": d["registry_mirror"]["enabled"],
+            "cache_gib": storage["registry_cache_gib"],
+            "upstreams": [dict(u) for u in d["registry_mirror"]["upstreams"]],
+        },
+        "hub": {
+            "namespace": hub["namespace"],
+            "domain": hub["domain"],
+            "chart_version": Z2JH_CHART_VERSION,
+            "auth": {
+                "type": hub["auth"]["type"],
+                "github_organizations": list(hub["auth"]["github_organizations"]),
+                "cilogon_idps": list(hub["auth"]["cilogon_idps"]),
+                "admin_users": list(hub["auth"]["admin_users"]),
+                "client_id": hub["auth"]["client_id"],
+                "client_secret_secret": hub["auth"]["client_secret_secret"],
+            },
+            "culling": dict(hub["culling"]),
+            "lab": dict(hub["lab"]),
+            "home_quota_gib": storage["home_per_user_gib"],
+            "profiles": _profiles(d["resources"]),
+            "images": images,
+        },
+    }
+
+
+def _profiles(res: dict[str, Any]) -> list[dict[str, Any]]:
+    keys = ("cpu_guarantee_cores", "cpu_limit_cores", "memory_guarantee_gib", "memory_limit_gib")
+    if res["sizes"]:
+        sizes = [dict(size) for size in res["sizes"]]
+        if not any(size["default"] for size in sizes):
+            sizes[0]["default"] = True
+        return [
+            {
+                "name": s["name"],
+                "display_name": s["display_name"],
+                **{k: s[k] for k in keys},
+                "default": s["default"],
+            }
+            for s in sizes
+        ]
+    return [
+        {
+            "name": "default",
+            "display_name": (
+                f"Default (up to {_num(res['cpu_limit_cores'])} cores, "
+                f"{_num(res['memory_limit_gib'])} GiB)"
+            ),
+            **{k: res[k] for k in keys},
+            "default": True,
+        }
+    ]
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+def render_backend(env: Environment) -> str:
+    state = env.data["state"]
+    return (
+        "# Partial gcs backend configuration of this environment; written by sciplat render.\n"
+        f"bucket = {json.dumps(state['bucket'])}\n"
+        f"prefix = {json.dumps(state['prefix'])}\n"
+    )
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def prepare(env_name: str | Path) -> tuple[Environment, dict[str, Any], dict[str, Any], list[str]]:
+    """Validate, size and resolve images; return (env, sizing, tfvars, warnings). Writes nothing."""
+    from sciplat.capacity import plan_capacity
+    from sciplat.images.lock import hub_images_for_render
+
+    env = load_environment(env_name)
+    sizing = plan_capacity(env.data).to_dict()
+    images, warnings = hub_images_for_render(env)
+    tfvars = render_tfvars(env, sizing, images)
+    return env, sizing, tfvars, list(warnings)
+
+
+def render(env_name: str | Path, *, build_dir: Path = Path("build")) -> RenderResult:
+    """Validate, size and write build/ENV/terraform.tfvars.json and build/ENV/backend.hcl."""
+    env, sizing, tfvars, warnings = prepare(env_name)
+    backend = render_backend(env)
+    out = build_dir / env.name
+    tfvars_path = out / "terraform.tfvars.json"
+    backend_path = out / "backend.hcl"
+    _write_atomic(tfvars_path, json.dumps(tfvars, indent=2, sort_keys=True) + "\n")
+    _write_atomic(backend_path, backend)
+    return RenderResult(env, tfvars, backend, sizing, tfvars_path, backend_path, warnings)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    print(json.dumps(render(sys.argv[1]).tfvars, indent=2))
