@@ -1,0 +1,155 @@
+"""``sciplat images``: scan a registry and show or write the environment's image set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sciplat.errors import UsageError
+from sciplat.images.lock import lock_document, lock_path, write_lock
+from sciplat.images.policy import ImageSet, Policy, select
+from sciplat.images.registry import RegistryClient
+
+HELP = """Scan the image registry and choose the images the Hub offers and prepulls.
+
+The policy comes from ENV's hub.images; flags override it. Digests pin every chosen tag, so a
+moved tag changes nothing until the lock file is refreshed with --write and the plan reviewed.
+
+Examples:
+
+  sciplat images stable                       # the menu as users will see it
+
+  sciplat images stable --write               # refresh env/images/stable.json (make images)
+
+  sciplat images --registry http://127.0.0.1:5000 --repository sciplat-lab --json
+"""
+
+
+def _load_env(env: str) -> Any:
+    from sciplat.config import load_environment
+
+    return load_environment(env)
+
+
+def _max_images(data: dict[str, Any] | None) -> int | None:
+    storage = (data or {}).get("storage")
+    value = storage.get("max_images") if isinstance(storage, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def resolve_image_set(policy: Policy, client: RegistryClient) -> ImageSet:
+    tags = client.list_tags(policy.repository)
+    return select(tags, policy, lambda chosen: client.digests(policy.repository, chosen))
+
+
+def _print_menu(console: Console, policy: Policy, image_set: ImageSet) -> None:
+    table = Table(
+        title=f"{policy.registry}/{policy.repository}: {len(image_set.images)} of "
+        f"{image_set.tag_count} tags offered",
+        title_justify="left",
+    )
+    table.add_column("", width=1)
+    table.add_column("Menu entry")
+    table.add_column("Tag")
+    table.add_column("Class")
+    table.add_column("Digest", overflow="fold")
+    for image in image_set.images:
+        table.add_row(
+            "*" if image.recommended else "",
+            f"[bold]{image.display_name}[/bold]" if image.recommended else image.display_name,
+            image.tag,
+            image.cls.value,
+            (image.digest or "-")[:19],
+        )
+    console.print(table)
+    if image_set.recommended:
+        console.print("* recommended: selected by default in the menu")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("images", help=HELP)
+    def images(
+        env: str | None = typer.Argument(
+            None, help="Environment name or file; its hub.images is the policy."
+        ),
+        registry: str | None = typer.Option(
+            None, "--registry", help="Registry host or URL (e.g. docker.io, http://127.0.0.1:5000)."
+        ),
+        repository: str | None = typer.Option(None, "--repository", help="Image repository."),
+        releases: int | None = typer.Option(None, "--releases", min=0, help="Newest N releases."),
+        weeklies: int | None = typer.Option(None, "--weeklies", min=0, help="Newest N weeklies."),
+        dailies: int | None = typer.Option(None, "--dailies", min=0, help="Newest N dailies."),
+        recommended_tag: str | None = typer.Option(
+            None, "--recommended-tag", help="Alias tag marked as recommended."
+        ),
+        pin: list[str] | None = typer.Option(
+            None, "--pin", help="A tag always included (repeatable); replaces the file's pins."
+        ),
+        cycle: int | None = typer.Option(None, "--cycle", min=0, help="Only this cycle."),
+        include_arch: bool | None = typer.Option(
+            None, "--include-arch/--no-include-arch", help="Offer architecture-specific tags."
+        ),
+        page_size: int = typer.Option(1000, "--page-size", min=1, help="Tags per page."),
+        as_json: bool = typer.Option(False, "--json", help="Print the image set as JSON."),
+        write: bool = typer.Option(
+            False, "--write", help="Write the lock file env/images/ENV.json (needs ENV)."
+        ),
+    ) -> None:
+        environment = _load_env(env) if env else None
+        if environment is not None:
+            source = str(environment.path)
+            if hasattr(environment, "line_of"):
+                source += f":{environment.line_of(('hub', 'images'))}"
+            policy = Policy.from_environment(environment.data, source=source)
+            policy = policy.with_overrides(registry=registry, repository=repository)
+        else:
+            if write:
+                raise UsageError("images: --write needs ENV (the lock file belongs to one)")
+            if not registry or not repository:
+                raise UsageError("images: give ENV, or both --registry and --repository")
+            policy = Policy(registry=registry, repository=repository)
+        policy = policy.with_overrides(
+            releases=releases,
+            weeklies=weeklies,
+            dailies=dailies,
+            recommended_tag=recommended_tag,
+            pin=pin or None,
+            cycle=cycle,
+            include_arch=include_arch,
+        )
+        with RegistryClient(policy.registry, page_size=page_size) as client:
+            image_set = resolve_image_set(policy, client)
+
+        warnings = list(image_set.warnings)
+        limit = _max_images(environment.data if environment else None)
+        distinct = {i.digest for i in image_set.images if i.digest}
+        if limit is not None and len(distinct) > limit:
+            warnings.append(
+                f"{len(distinct)} distinct images chosen but storage.max_images is {limit}: "
+                "the prepuller would overfill node-local storage"
+            )
+        err = Console(stderr=True)
+        for w in warnings:
+            err.print(f"warning: {w}", markup=False, highlight=False)
+
+        if write and environment is not None:
+            if not image_set.images:
+                raise UsageError(f"images: nothing chosen from {policy.repository}; lock unchanged")
+            path = lock_path(environment)
+            write_lock(path, lock_document(environment.name, policy, image_set))
+            err.print(f"wrote {_rel(path)} ({len(image_set.images)} images)", highlight=False)
+        if as_json:
+            typer.echo(json.dumps(image_set.as_dict(), indent=2))
+        else:
+            _print_menu(Console(), policy, image_set)
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,452 @@
+"""A client for the Docker Registry HTTP API v2: tags, digests, auth, retries.
+
+Works with any registry that speaks the v2 API (Artifact Registry, Docker Hub, Quay, GHCR, the
+open-source ``registry``). Host knowledge (which API host serves ``docker.io``) lives only in
+:data:`API_HOSTS`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import random
+import subprocess
+import time
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from threading import Lock
+
+import httpx
+from sciplat.errors import SciplatError
+
+# The one place that knows registry hosts whose API lives elsewhere, and their conventions.
+API_HOSTS: Mapping[str, str] = {
+    "docker.io": "registry-1.docker.io",
+    "index.docker.io": "registry-1.docker.io",
+}
+# Docker Hub puts single-name repositories under "library/"; credentials are filed under this key.
+DOCKER_HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+DOCKER_HUB_CONFIG_KEY = "https://index.docker.io/v1/"
+
+MANIFEST_MEDIA_TYPES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+)
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
+
+
+class RegistryError(SciplatError):
+    """The registry refused or failed a request; the message says which and why. Exit 3."""
+
+    exit_code = 3
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str
+
+
+def api_base_url(registry: str) -> str:
+    """``docker.io`` -> ``https://registry-1.docker.io``; loopback hosts default to http.
+
+    A value with a scheme (``http://127.0.0.1:5000``) is used as given.
+    """
+    registry = registry.strip().rstrip("/")
+    if not registry:
+        raise SciplatError("registry: empty registry host", exit_code=2)
+    if "://" in registry:
+        parsed = urllib.parse.urlsplit(registry)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise SciplatError(f"registry: not an http(s) URL: {registry}", exit_code=2)
+        return f"{parsed.scheme}://{parsed.netloc}"
+    host = API_HOSTS.get(registry, registry)
+    hostname = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
+    scheme = "http" if hostname in LOOPBACK_HOSTS else "https"
+    return f"{scheme}://{host}"
+
+
+def registry_host(registry: str) -> str:
+    """The host[:port] part of a registry given as a host or a URL."""
+    if "://" in registry:
+        return urllib.parse.urlsplit(registry).netloc
+    return registry.strip().rstrip("/")
+
+
+def normalize_repository(registry: str, repository: str) -> str:
+    repository = repository.strip().strip("/")
+    if registry_host(registry) in DOCKER_HUB_HOSTS and "/" not in repository:
+        return f"library/{repository}"
+    return repository
+
+
+def _docker_config_path() -> Path:
+    base = os.environ.get("DOCKER_CONFIG")
+    return Path(base) / "config.json" if base else Path.home() / ".docker" / "config.json"
+
+
+def _credential_helper(helper: str, server: str) -> Credentials | None:
+    try:
+        proc = subprocess.run(
+            [f"docker-credential-{helper}", "get"],
+            input=server,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode != 0:
+        return None
+    try:
+        data = json.loads(proc.stdout)
+        return Credentials(str(data["Username"]), str(data["Secret"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def load_credentials(registry: str, config_path: Path | None = None) -> Credentials | None:
+    """Credentials for ``registry``: SCIPLAT_REGISTRY_USERNAME/_PASSWORD, else the Docker config.
+
+    The Docker config file (``$DOCKER_CONFIG/config.json`` or ``~/.docker/config.json``) is read
+    the way docker does: ``credHelpers`` for the host, then ``auths`` (base64 ``auth`` or
+    ``username``/``password``), then ``credsStore``.
+    """
+    user = os.environ.get("SCIPLAT_REGISTRY_USERNAME")
+    password = os.environ.get("SCIPLAT_REGISTRY_PASSWORD")
+    if user and password is not None:
+        return Credentials(user, password)
+    path = config_path or _docker_config_path()
+    try:
+        config = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(config, dict):
+        return None
+    host = registry_host(registry)
+    keys = [host, f"https://{host}", f"http://{host}"]
+    if host in DOCKER_HUB_HOSTS:
+        keys = [DOCKER_HUB_CONFIG_KEY, *sorted(DOCKER_HUB_HOSTS), *keys]
+    helpers = config.get("credHelpers") or {}
+    for key in keys:
+        if isinstance(helpers, dict) and isinstance(helpers.get(key), str):
+            found = _credential_helper(helpers[key], key)
+            if found:
+                return found
+    auths = config.get("auths") or {}
+    for key in keys:
+        entry = auths.get(key) if isinstance(auths, dict) else None
+        if not isinstance(entry, dict):
+            continue
+        if isinstance(entry.get("auth"), str) and entry["auth"]:
+            try:
+                user_, _, password_ = base64.b64decode(entry["auth"]).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                continue
+            return Credentials(user_, password_)
+        if isinstance(entry.get("username"), str) and isinstance(entry.get("password"), str):
+            return Credentials(entry["username"], entry["password"])
+    store = config.get("credsStore")
+    if isinstance(store, str) and store:
+        return _credential_helper(store, keys[0])
+    return None
+
+
+def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
+    """Split a WWW-Authenticate header into its scheme and parameters.
+
+    ``Bearer realm="https://a/token",service="x",scope="repository:r:pull"``
+    -> ``("bearer", {"realm": ..., "service": ..., "scope": ...})``.
+    """
+    scheme, _, rest = header.strip().partition(" ")
+    params: dict[str, str] = {}
+    i, n = 0, len(rest)
+    while i < n:
+        while i < n and rest[i] in " ,":
+            i += 1
+        eq = rest.find("=", i)
+        if eq < 0:
+            break
+        key = rest[i:eq].strip().lower()
+        i = eq + 1
+        if i < n and rest[i] == '"':
+            j = i + 1
+            value_chars: list[str] = []
+            while j < n and rest[j] != '"':
+                if rest[j] == "\\" and j + 1 < n:
+                    j += 1
+                value_chars.append(rest[j])
+                j += 1
+            value = "".join(value_chars)
+            i = j + 1
+        else:
+            j = rest.find(",", i)
+            j = n if j < 0 else j
+            value = rest[i:j].strip()
+            i = j
+        params[key] = value
+    return scheme.lower(), params
+
+
+def _next_link(header: str | None) -> str | None:
+    """The target of ``rel="next"`` in a Link header, or None."""
+    if not header:
+        return None
+    for part in header.split(","):
+        segs = part.split(";")
+        target = segs[0].strip()
+        if not (target.startswith("<") and target.endswith(">")):
+            continue
+        for seg in segs[1:]:
+            name, _, value = seg.strip().partition("=")
+            if name.strip().lower() == "rel" and "next" in value.strip().strip('"').split():
+                return target[1:-1]
+    return None
+
+
+@dataclass
+class RegistryClient:
+    """Talks to one registry. Thread-safe: digest lookups run concurrently.
+
+    ``registry`` is a host (``docker.io``, ``us-docker.pkg.dev``, ``127.0.0.1:5000``) or a URL.
+    """
+
+    registry: str
+    credentials: Credentials | None = None
+    timeout: float = 30.0
+    retries: int = 4
+    backoff: float = 0.25
+    max_backoff: float = 8.0
+    page_size: int = 1000
+    max_pages: int = 10_000
+    workers: int = 8
+    use_docker_config: bool = True
+    sleep: Callable[[float], None] = time.sleep
+    _tokens: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _scheme: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _lock: Lock = field(default_factory=Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.base_url = api_base_url(self.registry)
+        if self.credentials is None and self.use_docker_config:
+            self.credentials = load_credentials(self.registry)
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(self.timeout),
+            follow_redirects=True,
+            limits=httpx.Limits(max_connections=max(self.workers, 4)),
+            headers={"User-Agent": "sciplat-images"},
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- requests, retries, auth -------------------------------------------------------------
+
+    def _where(self, repository: str) -> str:
+        return f"{registry_host(self.registry)}/{repository}"
+
+    def _auth_header(self, scope: str) -> dict[str, str]:
+        with self._lock:
+            scheme = self._scheme.get(scope)
+            token = self._tokens.get(scope)
+        if scheme == "bearer" and token:
+            return {"Authorization": f"Bearer {token}"}
+        if scheme == "basic" and self.credentials:
+            raw = f"{self.credentials.username}:{self.credentials.password}".encode()
+            return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+        return {}
+
+    def _send(self, method: str, url: str, headers: Mapping[str, str], what: str) -> httpx.Response:
+        """One request with retries on 429/5xx, timeouts and dropped connections."""
+        attempt = 0
+        while True:
+            try:
+                response = self._http.request(method, url, headers=dict(headers))
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                if attempt >= self.retries:
+                    kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
+                    raise RegistryError(
+                        f"{what}: request to {url} {kind} after {attempt + 1} attempts ({exc})"
+                    ) from None
+                self.sleep(self._delay(attempt, None))
+                attempt += 1
+                continue
+            if response.status_code in RETRY_STATUSES and attempt < self.retries:
+                self.sleep(self._delay(attempt, response.headers.get("Retry-After")))
+                attempt += 1
+                continue
+            return response
+
+    def _delay(self, attempt: int, retry_after: str | None) -> float:
+        if retry_after:
+            try:
+                return min(max(float(retry_after), 0.0), self.max_backoff)
+            except ValueError:
+                pass
+        base = min(self.backoff * (2**attempt), self.max_backoff)
+        return base * (0.5 + random.random() / 2)
+
+    def _authenticate(self, challenge: str, scope: str, what: str) -> None:
+        scheme, params = parse_challenge(challenge)
+        if scheme == "basic":
+            if not self.credentials:
+                raise RegistryError(
+                    f"{what}: the registry asks for a user name and password; log in with "
+                    f"`docker login {registry_host(self.registry)}` or set "
+                    "SCIPLAT_REGISTRY_USERNAME and SCIPLAT_REGISTRY_PASSWORD"
+                )
+            with self._lock:
+                self._scheme[scope] = "basic"
+            return
+        if scheme != "bearer" or "realm" not in params:
+            raise RegistryError(f"{what}: unsupported authentication challenge: {challenge}")
+        query = {"service": params.get("service", "")} if params.get("service") else {}
+        query["scope"] = params.get("scope") or scope
+        realm = params["realm"]
+        sep = "&" if "?" in realm else "?"
+        url = realm + sep + urllib.parse.urlencode(query)
+        headers: dict[str, str] = {}
+        if self.credentials:
+            raw = f"{self.credentials.username}:{self.credentials.password}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(raw).decode()
+        response = self._send("GET", url, headers, what)
+        if response.status_code in (401, 403):
+            raise RegistryError(
+                f"{what}: the token service at {realm} refused the credentials "
+                f"(HTTP {response.status_code}); check `docker login` for this registry"
+            )
+        if response.status_code != 200:
+            raise RegistryError(
+                f"{what}: the token service at {realm} answered HTTP {response.status_code}"
+            )
+        try:
+            body = response.json()
+            token = body.get("token") or body.get("access_token")
+        except (ValueError, AttributeError):
+            token = None
+        if not isinstance(token, str) or not token:
+            raise RegistryError(f"{what}: the token service at {realm} returned no token")
+        with self._lock:
+            self._tokens[scope] = token
+            self._scheme[scope] = "bearer"
+
+    def _request(
+        self, method: str, url: str, repository: str, what: str, accept: Iterable[str] = ()
+    ) -> httpx.Response:
+        scope = f"repository:{repository}:pull"
+        headers: dict[str, str] = {}
+        if accept:
+            headers["Accept"] = ", ".join(accept)
+        response = self._send(method, url, {**headers, **self._auth_header(scope)}, what)
+        if response.status_code == 401:
+            challenge = response.headers.get("WWW-Authenticate", "")
+            if not challenge:
+                raise RegistryError(f"{what}: HTTP 401 without an authentication challenge")
+            self._authenticate(challenge, scope, what)
+            response = self._send(method, url, {**headers, **self._auth_header(scope)}, what)
+        return self._check(response, repository, what)
+
+    def _check(self, response: httpx.Response, repository: str, what: str) -> httpx.Response:
+        status = response.status_code
+        if status < 300:
+            return response
+        where = self._where(repository)
+        if status == 401:
+            raise RegistryError(
+                f"{what}: not authorized for {where} (HTTP 401); check the credentials "
+                f"(`docker login {registry_host(self.registry)}` or SCIPLAT_REGISTRY_USERNAME/"
+                "SCIPLAT_REGISTRY_PASSWORD)"
+            )
+        if status == 403:
+            raise RegistryError(
+                f"{what}: access to {where} denied (HTTP 403); the account lacks pull permission"
+            )
+        if status == 404:
+            raise RegistryError(f"{what}: not found in {where} (HTTP 404)")
+        if status == 429:
+            raise RegistryError(f"{what}: rate limited by {where} (HTTP 429) after retries")
+        raise RegistryError(f"{what}: {where} answered HTTP {status} after retries")
+
+    # -- the API -------------------------------------------------------------------------------
+
+    def list_tags(self, repository: str, page_size: int | None = None) -> list[str]:
+        """Every tag of ``repository``, following ``Link: <...>; rel="next"`` pagination.
+
+        Refuses a next link to another host, one already visited (a loop) and more than
+        ``max_pages`` pages.
+        """
+        repository = normalize_repository(self.registry, repository)
+        what = f"listing tags of {self._where(repository)}"
+        n = page_size or self.page_size
+        url = f"{self.base_url}/v2/{repository}/tags/list?" + urllib.parse.urlencode({"n": n})
+        origin = urllib.parse.urlsplit(self.base_url).netloc
+        seen: set[str] = set()
+        tags: list[str] = []
+        while url:
+            if url in seen:
+                raise RegistryError(f"{what}: pagination loops back to {url}; refusing to follow")
+            if len(seen) >= self.max_pages:
+                raise RegistryError(f"{what}: more than {self.max_pages} pages; refusing")
+            seen.add(url)
+            response = self._request("GET", url, repository, what)
+            try:
+                body = response.json()
+            except ValueError:
+                raise RegistryError(f"{what}: the registry returned a non-JSON page") from None
+            page = body.get("tags") if isinstance(body, dict) else None
+            if page is None:
+                page = []
+            if not isinstance(page, list):
+                raise RegistryError(f"{what}: the registry returned a malformed tag list")
+            tags.extend(str(t) for t in page)
+            link = _next_link(response.headers.get("Link"))
+            if not link:
+                break
+            nxt = urllib.parse.urljoin(url, link)
+            if urllib.parse.urlsplit(nxt).netloc != origin:
+                raise RegistryError(
+                    f"{what}: the next page points to another host ({nxt}); refusing to follow"
+                )
+            url = nxt
+        # A registry may repeat a tag across pages; keep the first of each.
+        return list(dict.fromkeys(tags))
+
+    def digest(self, repository: str, tag: str) -> str:
+        """The content digest of ``repository:tag`` (index digest for multi-arch tags)."""
+        repository = normalize_repository(self.registry, repository)
+        what = f"resolving {self._where(repository)}:{tag}"
+        url = f"{self.base_url}/v2/{repository}/manifests/{urllib.parse.quote(tag, safe='')}"
+        response = self._request("HEAD", url, repository, what, accept=MANIFEST_MEDIA_TYPES)
+        digest = response.headers.get("Docker-Content-Digest")
+        if digest and digest.startswith("sha256:"):
+            return digest
+        # Some registries omit the header on HEAD: fetch the manifest and hash its bytes.
+        response = self._request("GET", url, repository, what, accept=MANIFEST_MEDIA_TYPES)
+        digest = response.headers.get("Docker-Content-Digest")
+        if digest and digest.startswith("sha256:"):
+            return digest
+        return "sha256:" + hashlib.sha256(response.content).hexdigest()
+
+    def digests(self, repository: str, tags: Iterable[str]) -> dict[str, str]:
+        """Digests of ``tags`` looked up concurrently (``workers`` threads)."""
+        unique = list(dict.fromkeys(tags))
+        if not unique:
+            return {}
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(unique))) as pool:
+            results = list(pool.map(lambda t: self.digest(repository, t), unique))
+        return dict(zip(unique, results, strict=True))
