@@ -1,0 +1,40 @@
+output "cluster_name" {
+  description = "Name of the cluster."
+  value       = google_container_cluster.this.name
+}
+
+output "cluster_id" {
+  description = "Id of the cluster."
+  value       = google_container_cluster.this.id
+}
+
+output "location" {
+  description = "Location of the cluster: the region (regional) or zones[0] (zonal)."
+  value       = google_container_cluster.this.location
+}
+
+output "endpoint" {
+  description = "Public address of the control plane (reachable from the authorized networks only)."
+  value       = google_container_cluster.this.endpoint
+}
+
+output "ca_certificate" {
+  description = "Base64 PEM of the cluster CA, for the Kubernetes and Helm providers."
+  value       = google_container_cluster.this.master_auth[0].cluster_ca_certificate
+  sensitive   = true
+}
+
+output "node_service_account" {
+  description = "Email of the nodes' service account (granted Artifact Registry read on the mirror)."
+  value       = google_service_account.nodes.email
+}
+
+output "workload_pool" {
+  description = "Workload Identity pool of the cluster."
+  value       = "${var.project_id}.svc.id.goog"
+}
+
+output "user_pool_names" {
+  description = "Names of the user node pools."
+  value       = [for p in google_container_node_pool.user : p.name]
+}

@@ -1,0 +1,223 @@
+# The Helm values of the zero-to-jupyterhub chart, built from typed inputs. No providers and no
+# resources: tests evaluate it with the terraform binary and validate the result against the chart's
+# values schema.
+
+locals {
+  purpose_key = "hub.jupyter.org/node-purpose"
+  core_nodes  = { (local.purpose_key) = "core" }
+  user_nodes  = { (local.purpose_key) = "user" }
+
+  callback_url  = "https://${var.domain}/hub/oauth_callback"
+  contact_email = coalesce(var.tls_contact_email, "hostmaster@${var.domain}")
+
+  # Image references: pinned by digest when known (repo@sha256:...), else repo:tag.
+  images = [for i in var.images : merge(i, {
+    ref  = i.digest == null ? "${i.name}:${i.tag}" : "${i.name}@${i.digest}"
+    slug = substr(replace(lower("${i.class}-${i.tag}"), "/[^a-z0-9-]/", "-"), 0, 60)
+  })]
+  default_image = [for i in concat([for i in local.images : i if i.recommended], local.images) : i][0]
+
+  default_profile = [for p in var.profiles : p if p.default][0]
+
+  # KubeSpawner byte specifications use binary units: 0.5 GiB -> "512M".
+  mem = { for p in var.profiles : p.name => {
+    guarantee = "${floor(p.memory_guarantee_gib * 1024)}M"
+    limit     = "${floor(p.memory_limit_gib * 1024)}M"
+  } }
+
+  # One profile per size; the image is a choice inside each profile, so every size offers every
+  # image of the set.
+  profile_list = [for p in var.profiles : {
+    display_name = p.display_name
+    slug         = p.name
+    default      = p.default
+    kubespawner_override = {
+      cpu_guarantee = p.cpu_guarantee_cores
+      cpu_limit     = p.cpu_limit_cores
+      mem_guarantee = local.mem[p.name].guarantee
+      mem_limit     = local.mem[p.name].limit
+    }
+    profile_options = {
+      image = {
+        display_name = "Image"
+        choices = { for i in local.images : i.slug => {
+          display_name         = i.display_name
+          default              = i.ref == local.default_image.ref
+          kubespawner_override = { image = i.ref }
+        } }
+      }
+    }
+  }]
+
+  # The continuous puller pulls exactly the image set. The chart joins name and tag with ":", so a
+  # digest rides in the tag (repo:tag@sha256:...), which the runtime resolves by digest.
+  pre_pull = { for idx, i in local.images : "image-${idx}" => {
+    name = i.name
+    tag  = i.digest == null ? i.tag : "${i.tag}@${i.digest}"
+  } }
+
+  # Only the configured authenticator's section is emitted.
+  authenticator = merge(
+    { for k, v in {
+      GitHubOAuthenticator = {
+        client_id             = var.auth.client_id
+        oauth_callback_url    = local.callback_url
+        allowed_organizations = var.auth.github_organizations
+        scope                 = ["read:org", "read:user"]
+      }
+    } : k => v if var.auth.type == "github" },
+    { for k, v in {
+      CILogonOAuthenticator = {
+        client_id          = var.auth.client_id
+        oauth_callback_url = local.callback_url
+        allow_all          = true
+        allowed_idps = { for idp in var.auth.cilogon_idps : idp => {
+          username_derivation = { username_claim = "email" }
+        } }
+      }
+    } : k => v if var.auth.type == "cilogon" },
+  )
+
+  # Python run in the Hub: UID/GID of the lab from the identity provider (or fixed), never root, and
+  # an init container that creates the user's home directory as that user (the share is root
+  # squashed, so only the owner can create it).
+  spawn_hook = <<-PY
+    SCIPLAT_UID_GID_SOURCE = "${var.lab.uid_gid_source}"
+
+    async def sciplat_pre_spawn(spawner):
+        uid, gid = 1000, 100
+        if SCIPLAT_UID_GID_SOURCE == "identity_provider":
+            state = await spawner.user.get_auth_state() or {}
+            if "github_user" in state:
+                uid = int(state["github_user"]["id"])
+                gid = uid
+            elif "cilogon_user" in state:
+                claims = state["cilogon_user"]
+                uid = int(claims.get("uidNumber") or 0)
+                gid = int(claims.get("gidNumber") or uid)
+            else:
+                raise RuntimeError("no identity in auth state; cannot map UID/GID")
+        if uid < 1000 or gid < 100:
+            raise RuntimeError(f"refusing to start a lab as UID {uid} GID {gid}")
+        spawner.uid = uid
+        spawner.gid = gid
+        spawner.fs_gid = gid
+        spawner.supplemental_gids = [gid]
+        spawner.init_containers = [{
+            "name": "home",
+            "image": spawner.image,
+            "command": ["sh", "-c", "mkdir -p -m 0700 /homes/{username}"],
+            "securityContext": {
+                "runAsUser": uid,
+                "runAsGroup": gid,
+                "runAsNonRoot": True,
+                "allowPrivilegeEscalation": False,
+            },
+            "volumeMounts": [{"name": "home-root", "mountPath": "/homes"}],
+        }]
+
+    c.KubeSpawner.pre_spawn_hook = sciplat_pre_spawn
+  PY
+
+  values = {
+    hub = {
+      config = merge({
+        JupyterHub = {
+          authenticator_class = var.auth.type
+          admin_access        = false
+        }
+        Authenticator = {
+          admin_users       = var.auth.admin_users
+          enable_auth_state = true
+        }
+      }, local.authenticator)
+      nodeSelector = local.core_nodes
+      extraConfig  = { "sciplat-spawn" = local.spawn_hook }
+      networkPolicy = {
+        enabled = true
+      }
+    }
+
+    proxy = {
+      service = merge({ type = "LoadBalancer" }, var.load_balancer_ip == null ? {} : { loadBalancerIP = var.load_balancer_ip })
+      https = {
+        enabled     = true
+        type        = "letsencrypt"
+        hosts       = [var.domain]
+        letsencrypt = { contactEmail = local.contact_email }
+      }
+      chp     = { nodeSelector = local.core_nodes }
+      traefik = { nodeSelector = local.core_nodes }
+    }
+
+    singleuser = {
+      image = {
+        name = local.default_image.name
+        tag  = local.default_image.digest == null ? local.default_image.tag : "${local.default_image.tag}@${local.default_image.digest}"
+      }
+      nodeSelector             = local.user_nodes
+      defaultUrl               = var.lab.default_url
+      startTimeout             = var.lab.start_timeout_seconds
+      uid                      = 1000
+      fsGid                    = 100
+      allowPrivilegeEscalation = false
+      # Workload Identity's metadata server already hides node credentials; the network policy
+      # below blocks the metadata address without a privileged init container.
+      cloudMetadata = { blockWithIptables = false }
+      networkPolicy = {
+        enabled          = true
+        egressAllowRules = { cloudMetadataServer = false }
+      }
+      cpu = {
+        guarantee = local.default_profile.cpu_guarantee_cores
+        limit     = local.default_profile.cpu_limit_cores
+      }
+      memory = {
+        guarantee = local.mem[local.default_profile.name].guarantee
+        limit     = local.mem[local.default_profile.name].limit
+      }
+      storage = {
+        type          = "static"
+        capacity      = "${var.home_quota_gib}Gi"
+        homeMountPath = "/home/{username}"
+        static = {
+          pvcName = var.home_claim
+          subPath = "{username}"
+        }
+        extraVolumes = [
+          { name = "shared", persistentVolumeClaim = { claimName = var.shared_claim } },
+          { name = "home-root", persistentVolumeClaim = { claimName = var.home_claim } },
+        ]
+        extraVolumeMounts = [
+          { name = "shared", mountPath = var.shared_mount_path },
+        ]
+      }
+      profileList = local.profile_list
+    }
+
+    scheduling = {
+      userScheduler   = { enabled = true, nodeSelector = local.core_nodes }
+      podPriority     = { enabled = true }
+      userPlaceholder = { enabled = true, replicas = 0 }
+      corePods        = { nodeAffinity = { matchNodePurpose = "require" } }
+      userPods        = { nodeAffinity = { matchNodePurpose = "require" } }
+    }
+
+    prePuller = {
+      # The hook puller would hold every upgrade until all nodes pulled all images; the continuous
+      # puller warms new nodes instead.
+      hook                  = { enabled = false }
+      continuous            = { enabled = true }
+      pullProfileListImages = false
+      extraImages           = local.pre_pull
+    }
+
+    cull = {
+      enabled = var.culling.enabled
+      timeout = var.culling.timeout_seconds
+      every   = var.culling.every_seconds
+      maxAge  = var.culling.max_age_seconds
+      users   = false
+    }
+  }
+}

@@ -1,0 +1,153 @@
+variable "domain" {
+  description = "Public host name of the Hub; the OAuth callback is https://<domain>/hub/oauth_callback."
+  type        = string
+
+  validation {
+    condition     = can(regex("^([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z]{2,}$", var.domain))
+    error_message = "domain must be a fully qualified domain name."
+  }
+}
+
+variable "tls_contact_email" {
+  description = "Contact address for the Let's Encrypt certificate of the proxy; null = hostmaster@<domain>."
+  type        = string
+  default     = null
+}
+
+variable "load_balancer_ip" {
+  description = "Reserved address of the proxy's LoadBalancer service (the DNS record of the domain points at it); null = ephemeral."
+  type        = string
+  default     = null
+}
+
+variable "auth" {
+  description = "Authentication: type (github | cilogon), github_organizations, cilogon_idps (entity ids), admin_users, client_id. The client secret is not an input here: the hub module passes it to Helm as a sensitive value."
+  type = object({
+    type                 = string
+    github_organizations = list(string)
+    cilogon_idps         = list(string)
+    admin_users          = list(string)
+    client_id            = string
+  })
+
+  validation {
+    condition     = contains(["github", "cilogon"], var.auth.type)
+    error_message = "auth.type must be github or cilogon."
+  }
+  validation {
+    condition     = (var.auth.type != "github" || length(var.auth.github_organizations) > 0) && (var.auth.type != "cilogon" || length(var.auth.cilogon_idps) > 0)
+    error_message = "github needs github_organizations; cilogon needs cilogon_idps."
+  }
+}
+
+variable "culling" {
+  description = "Idle culler: enabled, timeout_seconds (idle time before a lab is stopped), max_age_seconds (0 = no limit), every_seconds."
+  type = object({
+    enabled         = bool
+    timeout_seconds = number
+    max_age_seconds = number
+    every_seconds   = number
+  })
+  default = {
+    enabled         = true
+    timeout_seconds = 3600
+    max_age_seconds = 0
+    every_seconds   = 300
+  }
+
+  validation {
+    condition     = var.culling.timeout_seconds > 0 && var.culling.every_seconds > 0 && var.culling.max_age_seconds >= 0
+    error_message = "culling needs timeout_seconds > 0, every_seconds > 0, max_age_seconds >= 0."
+  }
+}
+
+variable "lab" {
+  description = "Lab pods: uid_gid_source (identity_provider: UID/GID from the login's auth state; fixed: 1000/100), default_url, start_timeout_seconds."
+  type = object({
+    uid_gid_source        = string
+    default_url           = string
+    start_timeout_seconds = number
+  })
+
+  validation {
+    condition     = contains(["identity_provider", "fixed"], var.lab.uid_gid_source) && startswith(var.lab.default_url, "/") && var.lab.start_timeout_seconds >= 60
+    error_message = "lab needs uid_gid_source identity_provider or fixed, a default_url starting with /, start_timeout_seconds >= 60."
+  }
+}
+
+variable "home_quota_gib" {
+  description = "Home storage per user in GiB, reported to the spawner as the storage capacity."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.home_quota_gib > 0
+    error_message = "home_quota_gib must be positive."
+  }
+}
+
+variable "profiles" {
+  description = "Server sizes offered at spawn: name, display_name, CPU (cores) and memory (GiB) guarantees and limits, default (exactly one)."
+  type = list(object({
+    name                 = string
+    display_name         = string
+    cpu_guarantee_cores  = number
+    cpu_limit_cores      = number
+    memory_guarantee_gib = number
+    memory_limit_gib     = number
+    default              = bool
+  }))
+
+  validation {
+    condition     = length(var.profiles) > 0 && length([for p in var.profiles : p if p.default]) == 1
+    error_message = "profiles needs at least one profile and exactly one default."
+  }
+  validation {
+    condition     = length(distinct([for p in var.profiles : p.name])) == length(var.profiles) && alltrue([for p in var.profiles : can(regex("^[a-z0-9][-a-z0-9]*$", p.name))])
+    error_message = "profiles[*].name must be unique slugs."
+  }
+  validation {
+    condition     = alltrue([for p in var.profiles : p.cpu_guarantee_cores > 0 && p.cpu_limit_cores >= p.cpu_guarantee_cores && p.memory_guarantee_gib > 0 && p.memory_limit_gib >= p.memory_guarantee_gib])
+    error_message = "profiles[*] guarantees must be positive and not exceed limits."
+  }
+}
+
+variable "images" {
+  description = "The image set, already resolved by the root: name (repository, rewritten through the mirror), tag, digest (sha256:... or null), display_name, class, recommended. The first recommended image (else the first) is the default."
+  type = list(object({
+    name         = string
+    tag          = string
+    digest       = optional(string)
+    display_name = string
+    class        = string
+    recommended  = bool
+  }))
+
+  validation {
+    condition     = length(var.images) > 0 && alltrue([for i in var.images : i.digest == null || can(regex("^sha256:[0-9a-f]{64}$", i.digest))])
+    error_message = "images needs at least one image; digests are sha256:<64 hex> or null."
+  }
+}
+
+variable "home_claim" {
+  description = "Name of the PersistentVolumeClaim of the home share; each user mounts the `{username}` subdirectory."
+  type        = string
+  default     = "home"
+}
+
+variable "shared_claim" {
+  description = "Name of the PersistentVolumeClaim of the shared group-writable volume, mounted at shared_mount_path."
+  type        = string
+  default     = "shared"
+}
+
+variable "shared_mount_path" {
+  description = "Where the shared volume appears in every lab."
+  type        = string
+  default     = "/shared"
+
+  validation {
+    condition     = startswith(var.shared_mount_path, "/")
+    error_message = "shared_mount_path must be absolute."
+  }
+}

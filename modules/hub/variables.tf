@@ -1,0 +1,171 @@
+variable "project_id" {
+  description = "Google Cloud project (Secret Manager secrets and the proxy's reserved address)."
+  type        = string
+
+  validation {
+    condition     = length(var.project_id) >= 6
+    error_message = "project_id must be a Google Cloud project id."
+  }
+}
+
+variable "region" {
+  description = "Region of the proxy's reserved address."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]+$", var.region))
+    error_message = "region must look like us-central1."
+  }
+}
+
+variable "namespace" {
+  description = "Kubernetes namespace of the Hub, the proxy and the labs."
+  type        = string
+  default     = "hub"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.namespace)) && !contains(["default", "kube-system", "kube-public"], var.namespace)
+    error_message = "namespace must be a DNS label and not a system namespace."
+  }
+}
+
+variable "labels" {
+  description = "Labels for the namespace and the reserved address."
+  type        = map(string)
+  default     = {}
+}
+
+variable "domain" {
+  description = "Public host name of the Hub."
+  type        = string
+}
+
+variable "chart_repository" {
+  description = "Helm repository of the zero-to-jupyterhub chart."
+  type        = string
+  default     = "https://hub.jupyter.org/helm-chart/"
+}
+
+variable "chart_version" {
+  description = "Exact zero-to-jupyterhub chart version."
+  type        = string
+  default     = "4.4.0"
+
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", var.chart_version))
+    error_message = "chart_version must be an exact version such as 4.4.0."
+  }
+}
+
+variable "helm_timeout_seconds" {
+  description = "How long Helm waits for the release; long enough for first image pulls on new nodes."
+  type        = number
+  default     = 1200
+
+  validation {
+    condition     = var.helm_timeout_seconds >= 300
+    error_message = "helm_timeout_seconds must be at least 300."
+  }
+}
+
+variable "auth" {
+  description = "Authentication: type (github | cilogon), github_organizations, cilogon_idps, admin_users, client_id, client_secret_secret (Secret Manager secret id of the OAuth client secret)."
+  type = object({
+    type                 = string
+    github_organizations = list(string)
+    cilogon_idps         = list(string)
+    admin_users          = list(string)
+    client_id            = string
+    client_secret_secret = string
+  })
+
+  validation {
+    condition     = contains(["github", "cilogon"], var.auth.type)
+    error_message = "auth.type must be github or cilogon."
+  }
+}
+
+variable "oauth_client_secret" {
+  description = "The OAuth client secret itself, for runs without Secret Manager access (set TF_VAR_oauth_client_secret, never a tfvars file); null = read auth.client_secret_secret from Secret Manager."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "culling" {
+  description = "Idle culler: enabled, timeout_seconds, max_age_seconds, every_seconds."
+  type = object({
+    enabled         = bool
+    timeout_seconds = number
+    max_age_seconds = number
+    every_seconds   = number
+  })
+}
+
+variable "lab" {
+  description = "Lab pods: uid_gid_source (identity_provider | fixed), default_url, start_timeout_seconds."
+  type = object({
+    uid_gid_source        = string
+    default_url           = string
+    start_timeout_seconds = number
+  })
+}
+
+variable "home_quota_gib" {
+  description = "Home storage per user in GiB."
+  type        = number
+  default     = 50
+}
+
+variable "profiles" {
+  description = "Server sizes: name, display_name, cpu/memory guarantees and limits, default."
+  type = list(object({
+    name                 = string
+    display_name         = string
+    cpu_guarantee_cores  = number
+    cpu_limit_cores      = number
+    memory_guarantee_gib = number
+    memory_limit_gib     = number
+    default              = bool
+  }))
+}
+
+variable "images" {
+  description = "Resolved image set: name (mirror-rewritten repository), tag, digest or null, display_name, class, recommended."
+  type = list(object({
+    name         = string
+    tag          = string
+    digest       = optional(string)
+    display_name = string
+    class        = string
+    recommended  = bool
+  }))
+}
+
+variable "home_nfs" {
+  description = "NFS export of the home share: server address, path (/<share>) and capacity_gib."
+  type = object({
+    server       = string
+    path         = string
+    capacity_gib = number
+  })
+
+  validation {
+    condition     = startswith(var.home_nfs.path, "/")
+    error_message = "home_nfs.path must start with /."
+  }
+}
+
+variable "shared_nfs" {
+  description = "NFS export of the shared group-writable share: server address, path and capacity_gib."
+  type = object({
+    server       = string
+    path         = string
+    capacity_gib = number
+  })
+
+  validation {
+    condition     = startswith(var.shared_nfs.path, "/")
+    error_message = "shared_nfs.path must start with /."
+  }
+}

@@ -1,0 +1,138 @@
+# One root, many environments: everything below is driven by the tfvars file that
+# `sciplat render ENV` writes; nothing here names an environment.
+
+locals {
+  services = [
+    "artifactregistry.googleapis.com",
+    "cloudscheduler.googleapis.com",
+    "compute.googleapis.com",
+    "container.googleapis.com",
+    "file.googleapis.com",
+    "secretmanager.googleapis.com",
+    "workflows.googleapis.com",
+  ]
+
+  # Images are pulled through the mirror when it is enabled and mirrors their upstream.
+  mirror_prefixes = var.registry_mirror.enabled ? module.registry_mirror[0].prefixes : {}
+
+  images = [for i in var.hub.images : {
+    name = (
+      contains(keys(local.mirror_prefixes), i.registry)
+      ? "${local.mirror_prefixes[i.registry]}/${i.repository}"
+      : "${i.registry}/${i.repository}"
+    )
+    tag          = i.tag
+    digest       = i.digest
+    display_name = i.display_name
+    class        = i.class
+    recommended  = i.recommended
+  }]
+}
+
+resource "google_project_service" "apis" {
+  for_each = toset(local.services)
+
+  project            = var.project_id
+  service            = each.value
+  disable_on_destroy = false
+}
+
+module "network" {
+  source = "../modules/network"
+
+  project_id    = var.project_id
+  region        = var.region
+  name          = var.network.name
+  subnet_cidr   = var.network.subnet_cidr
+  pods_cidr     = var.network.pods_cidr
+  services_cidr = var.network.services_cidr
+  master_cidr   = var.network.master_cidr
+
+  depends_on = [google_project_service.apis]
+}
+
+module "gke" {
+  source = "../modules/gke"
+
+  project_id             = var.project_id
+  region                 = var.region
+  zones                  = var.zones
+  regional_cluster       = var.regional_cluster
+  name                   = var.cluster.name
+  labels                 = var.labels
+  network_id             = module.network.network_id
+  subnet_id              = module.network.subnet_id
+  pods_range_name        = module.network.pods_range_name
+  services_range_name    = module.network.services_range_name
+  master_cidr            = var.network.master_cidr
+  release_channel        = var.cluster.release_channel
+  deletion_protection    = var.cluster.deletion_protection
+  network_policy         = var.cluster.network_policy
+  maintenance_window     = var.cluster.maintenance_window
+  maintenance_exclusions = var.cluster.maintenance_exclusions
+  authorized_networks    = var.cluster.authorized_networks
+  core_pool              = var.core_pool
+  user_pools             = var.user_pools
+}
+
+module "filestore" {
+  source = "../modules/filestore"
+
+  project_id   = var.project_id
+  region       = var.region
+  zone         = var.zones[0]
+  network_name = module.network.network_name
+  client_cidrs = module.network.cluster_cidrs
+  admin_cidrs  = var.filestore.admin_cidrs
+  home         = var.filestore.home
+  shared       = var.filestore.shared
+  backups      = var.filestore.backups
+  labels       = var.labels
+
+  depends_on = [google_project_service.apis]
+}
+
+module "registry_mirror" {
+  source = "../modules/registry-mirror"
+  count  = var.registry_mirror.enabled ? 1 : 0
+
+  project_id     = var.project_id
+  region         = var.region
+  upstreams      = var.registry_mirror.upstreams
+  cache_gib      = var.registry_mirror.cache_gib
+  reader_members = { nodes = "serviceAccount:${module.gke.node_service_account}" }
+  labels         = var.labels
+
+  depends_on = [google_project_service.apis]
+}
+
+module "hub" {
+  source = "../modules/hub"
+
+  project_id     = var.project_id
+  region         = var.region
+  namespace      = var.hub.namespace
+  labels         = var.labels
+  domain         = var.hub.domain
+  chart_version  = var.hub.chart_version
+  auth           = var.hub.auth
+  culling        = var.hub.culling
+  lab            = var.hub.lab
+  home_quota_gib = var.hub.home_quota_gib
+  profiles       = var.hub.profiles
+  images         = local.images
+
+  home_nfs = {
+    server       = module.filestore.home_ip
+    path         = module.filestore.home_share
+    capacity_gib = module.filestore.home_capacity_gib
+  }
+  shared_nfs = {
+    server       = module.filestore.shared_ip
+    path         = module.filestore.shared_share
+    capacity_gib = module.filestore.shared_capacity_gib
+  }
+
+  # Labs must be able to pull through the mirror before the Hub offers them.
+  depends_on = [module.gke, module.registry_mirror]
+}
