@@ -122,9 +122,9 @@ def _protection_removed(change: ResourceChange) -> list[str]:
     paths = []
     for attr in change.attributes:
         leaf = attr.path.rsplit(".", 1)[-1]
-        if leaf in ("deletion_protection", "prevent_destroy") and attr.before is True:
-            if attr.after in (False, None, ABSENT):
-                paths.append(attr.path)
+        protective = leaf in ("deletion_protection", "prevent_destroy")
+        if protective and attr.before is True and attr.after in (False, None, ABSENT):
+            paths.append(attr.path)
     return paths
 
 
@@ -253,19 +253,22 @@ def classify_change(change: ResourceChange) -> list[Finding]:
                     "one by one, restarting the labs running on them.",
                 )
             )
-    if kind == "google_container_cluster" and change.action == "update":
-        if any(
+    if (
+        kind == "google_container_cluster"
+        and change.action == "update"
+        and any(
             a.path.startswith(("min_master_version", "node_version")) for a in change.attributes
-        ):
-            findings.append(
-                Finding(
-                    WARNING,
-                    addr,
-                    "cluster-upgrade",
-                    "Upgrades Kubernetes: the control plane is briefly unavailable and nodes "
-                    "are upgraded, restarting labs.",
-                )
+        )
+    ):
+        findings.append(
+            Finding(
+                WARNING,
+                addr,
+                "cluster-upgrade",
+                "Upgrades Kubernetes: the control plane is briefly unavailable and nodes "
+                "are upgraded, restarting labs.",
             )
+        )
     if kind in ("google_compute_network", "google_compute_subnetwork") and change.action in (
         "delete",
         "replace",

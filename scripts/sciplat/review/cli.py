@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
-from sciplat.errors import UsageError
+from sciplat.errors import SciplatError, UsageError
 from sciplat.review.cost import Prices, default_prices
 from sciplat.review.plan import load_plan
 from sciplat.review.render import print_text, to_markdown
@@ -19,13 +19,13 @@ from sciplat.review.report import Review, build_review, to_json
 EXIT_BLOCKING = 3
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     md = "md"
     json = "json"
 
 
-class FailOn(str, Enum):
+class FailOn(StrEnum):
     blocking = "blocking"
     warning = "warning"
     never = "never"
@@ -94,4 +94,9 @@ def register(app: typer.Typer) -> None:
                 sys.stdout.write(text)
         code = exit_code(review, fail_on.value)
         if code:
-            raise typer.Exit(code)
+            counts = review.severity_counts()
+            raise SciplatError(
+                f"review: {counts['blocking']} blocking, {counts['warning']} warning finding(s) "
+                f"(--fail-on {fail_on.value}).",
+                exit_code=code,
+            )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sciplat.errors import SciplatError
 from sciplat.review.classify import base_type
 from sciplat.review.plan import Plan, _Marker
 
@@ -12,9 +13,8 @@ LOCAL_SSD_GIB = 375  # every GKE local SSD is 375 GiB
 PRICED_TYPES = (
     "google_container_node_pool",
     "google_filestore_instance",
-    "google_artifact_registry_repository",
     "google_compute_router_nat",
-)
+)  # plus the registry mirror, priced once by its cache budget
 
 
 class Prices(Protocol):
@@ -107,7 +107,7 @@ def filestore_month(obj: dict[str, Any], prices: Prices) -> float:
     return _num(share.get("capacity_gb")) * prices.filestore_gib_month_usd(_str(obj.get("tier")))
 
 
-def _resource_month(kind: str, obj: Any, prices: Prices, registry_gib_each: float | None) -> float:
+def _resource_month(kind: str, obj: Any, prices: Prices) -> float:
     if obj is None:
         return 0.0
     if not isinstance(obj, dict):
@@ -116,25 +116,38 @@ def _resource_month(kind: str, obj: Any, prices: Prices, registry_gib_each: floa
         return node_pool_month(obj, prices)
     if kind == "google_filestore_instance":
         return filestore_month(obj, prices)
-    if kind == "google_artifact_registry_repository":
-        if registry_gib_each is None:
-            raise _Unpriced("cache size")
-        return registry_gib_each * prices.registry_gib_month_usd()
     if kind == "google_compute_router_nat":
         return prices.nat_gateway_month_usd()
     return 0.0
 
 
-def _registry_share(plan: Plan) -> tuple[float | None, float | None]:
-    """The cache budget (root variable registry_mirror.cache_gib) split over the repositories."""
+def _registry_budget(plan: Plan) -> float | None:
+    """The mirror's cache budget in GiB (root variable registry_mirror.cache_gib), if given."""
     mirror = plan.variables.get("registry_mirror")
     budget = mirror.get("cache_gib") if isinstance(mirror, dict) else None
-    if not isinstance(budget, int | float):
-        return None, None
-    repos = [c for c in plan.changes if c.type == "google_artifact_registry_repository"]
-    n_before = sum(1 for c in repos if c.before is not None)
-    n_after = sum(1 for c in repos if c.after is not None)
-    return (budget / n_before if n_before else None, budget / n_after if n_after else None)
+    return float(budget) if isinstance(budget, int | float) else None
+
+
+def _registry_line(plan: Plan, prices: Prices, result: CostDelta) -> tuple[float, float]:
+    """The registry mirror is priced once, by its cache budget, while any repository exists."""
+    repos = [
+        c
+        for c in plan.changes
+        if c.mode == "managed" and c.type == "google_artifact_registry_repository"
+    ]
+    if not repos:
+        return 0.0, 0.0
+    budget = _registry_budget(plan)
+    if budget is None:
+        result.notes.append("registry mirror: not priced (no registry_mirror.cache_gib variable)")
+        return 0.0, 0.0
+    month = budget * prices.registry_gib_month_usd()
+    before = month if any(c.before is not None for c in repos) else 0.0
+    after = month if any(c.after is not None for c in repos) else 0.0
+    if before != after:
+        label = f"registry mirror cache ({budget:g} GiB budget, {len(repos)} repositories)"
+        result.lines.append(CostLine(label, round(before, 2), round(after, 2)))
+    return before, after
 
 
 def cost_delta(plan: Plan, prices: Prices | None) -> CostDelta:
@@ -144,28 +157,30 @@ def cost_delta(plan: Plan, prices: Prices | None) -> CostDelta:
     result = CostDelta(
         available=True, price_date=getattr(prices, "date", None), region=prices.region
     )
-    reg_before, reg_after = _registry_share(plan)
     for change in plan.changes:
         kind = base_type(change.type)
         if change.mode != "managed" or kind not in PRICED_TYPES:
             continue
         try:
-            before = _resource_month(kind, change.before, prices, reg_before)
-            after = _resource_month(kind, change.after, prices, reg_after)
-        except (_Unpriced, KeyError, ValueError) as exc:
+            before = _resource_month(kind, change.before, prices)
+            after = _resource_month(kind, change.after, prices)
+        except (_Unpriced, KeyError, ValueError, SciplatError) as exc:
             result.notes.append(f"{change.address}: not priced ({_reason(exc)})")
             continue
         result.before_usd += before
         result.after_usd += after
         if round(before, 2) != round(after, 2):
             result.lines.append(CostLine(change.address, round(before, 2), round(after, 2)))
+    reg_before, reg_after = _registry_line(plan, prices, result)
+    result.before_usd += reg_before
+    result.after_usd += reg_after
     result.before_usd = round(result.before_usd, 2)
     result.after_usd = round(result.after_usd, 2)
     return result
 
 
 def _reason(exc: Exception) -> str:
-    text = str(exc).strip("'\"")
+    text = str(exc).strip("'\"").splitlines()[0] if str(exc) else type(exc).__name__
     if "known after apply" in text:
         return "a value is known only after apply"
     if "sensitive" in text:

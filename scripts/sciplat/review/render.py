@@ -137,7 +137,7 @@ def _md_attributes(change: ResourceChange) -> list[str]:
         diff = text_diff(attr)
         if diff:
             diffs += _md_details(f"diff of {_md_code(attr.path)}", ["```diff", *diff, "```"], True)
-    return lines + ([""] + diffs if diffs else [])
+    return lines + (["", *diffs] if diffs else [])
 
 
 def _md_change(change: ResourceChange) -> list[str]:
@@ -192,7 +192,7 @@ def to_markdown(review: Review) -> str:
         out += ["#### ⚠️ Warnings", "", *_md_findings(review.warnings), ""]
     if review.infos:
         infos = _md_findings(review.infos)
-        out += _md_details(f"Info ({len(infos)})", infos, True) + [""]
+        out += [*_md_details(f"Info ({len(infos)})", infos, True), ""]
     out += _md_changes(review)
     modules = review.module_counts()
     if modules:
@@ -205,7 +205,7 @@ def to_markdown(review: Review) -> str:
                 for m, c in modules.items()
             ),
         ]
-        out += _md_details(f"Per module ({len(modules)})", table, True) + [""]
+        out += [*_md_details(f"Per module ({len(modules)})", table, True), ""]
     if review.plan.drift:
         drift: list[str] = []
         for d in review.plan.drift:
@@ -240,9 +240,9 @@ def _md_cost(review: Review) -> list[str]:
             f"| {_md_code(line.address)} | {_money(line.before_usd)} | {_money(line.after_usd)} |"
             for line in cost.lines
         ]
-        out += _md_details(f"By resource ({len(cost.lines)})", table, len(cost.lines) > 3) + [""]
+        out += [*_md_details(f"By resource ({len(cost.lines)})", table, len(cost.lines) > 3), ""]
     if cost.notes:
-        out += _md_details("Not priced", [f"- {n}" for n in cost.notes], True) + [""]
+        out += [*_md_details("Not priced", [f"- {n}" for n in cost.notes], True), ""]
     return out
 
 
@@ -255,7 +255,7 @@ def _md_images(review: Review) -> list[str]:
         if refs:
             items = [f"- {_md_code(r)}" for r in refs]
             out += [f"{label} ({len(refs)}):", ""]
-            out += _md_details(f"{len(refs)} images", items, len(refs) > DETAILS_AFTER) + [""]
+            out += [*_md_details(f"{len(refs)} images", items, len(refs) > DETAILS_AFTER), ""]
     if images.unknown:
         out += ["Some values are sensitive or unknown; the lists may be incomplete.", ""]
     return out
@@ -293,14 +293,15 @@ def print_text(review: Review, console: Console) -> None:
     """The terminal view."""
     console.print(Text(f"Plan review: {review.title}", style="bold"))
     console.print(headline(review))
+    counts = review.counts()
+    shown = [a for a in ACTIONS if counts[a]] or ["no-op"]
     summary = Table(title=None, show_header=True, header_style="bold")
-    summary.add_column("module")
-    for a in ACTIONS:
+    summary.add_column("module", no_wrap=True)
+    for a in shown:
         summary.add_column(a, justify="right")
     for module, c in review.module_counts().items():
-        summary.add_row(module, *(str(c[a]) if c[a] else "·" for a in ACTIONS))
-    counts = review.counts()
-    summary.add_row(Text("total", style="bold"), *(str(counts[a]) for a in ACTIONS))
+        summary.add_row(module, *(str(c[a]) if c[a] else "·" for a in shown))
+    summary.add_row(Text("total", style="bold"), *(str(counts[a]) for a in shown))
     console.print(summary)
 
     for severity, findings in ((BLOCKING, review.blocking), (WARNING, review.warnings)):
