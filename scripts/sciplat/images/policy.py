@@ -248,7 +248,13 @@ def select(tags: Iterable[str], policy: Policy, resolve: Resolver) -> ImageSet:
             )
         else:
             images.append(Image(t.tag, digest, t.cls, t.display_name))
-    # The recommended image leads the menu.
-    images.sort(key=lambda i: not i.recommended)
+    # Aliases lead the menu in the policy's order (the recommended tag first); the rest keep
+    # class order, newest first.
+    position = {name: n for n, name in enumerate(alias_names)}
+    images.sort(
+        key=lambda i: (
+            position.get(i.tag, len(position)) if i.cls is TagClass.ALIAS else len(position)
+        )
+    )
     recommended = policy.recommended_tag if any(i.recommended for i in images) else None
     return ImageSet(recommended, images, warnings, tag_count=len(all_tags))
