@@ -23,7 +23,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, emoji=False, highlight=False)
 
 # Each capability lives in its own module with a `register(app)` function.
 COMMAND_MODULES = (
@@ -69,7 +69,9 @@ _register_all()
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; turn SciplatError into a message on stderr and its exit code."""
     try:
-        app(args=argv, standalone_mode=False)
+        result = app(args=argv, standalone_mode=False)
+        if isinstance(result, int) and not isinstance(result, bool):
+            return result  # click returns typer.Exit's code when not standalone
     except SciplatError as exc:
         err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         return exc.exit_code

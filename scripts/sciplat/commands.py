@@ -12,8 +12,8 @@ from rich.console import Console
 from sciplat.config import environment_names, load_environment
 from sciplat.errors import ConfigError, SciplatError, UsageError
 
-console = Console()
-err = Console(stderr=True)
+console = Console(emoji=False, highlight=False)
+err = Console(stderr=True, emoji=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -344,10 +344,6 @@ def _rule_cluster(data: dict[str, Any], add: Any) -> None:
             add(("cluster", "maintenance_exclusions", i, "end_time"), "must be after start_time")
     for i, net in enumerate(cluster["authorized_networks"]):
         _check_cidr(net["cidr_block"], ("cluster", "authorized_networks", i, "cidr_block"), add)
-    for suffix in ("home", "shared"):
-        instance = f"{cluster['name']}-{suffix}"
-        if len(instance) > 63:
-            add(("cluster", "name"), f"Filestore instance name {instance!r} exceeds 63 characters")
 
 
 def _rule_pools(data: dict[str, Any], add: Any) -> None:
