@@ -347,7 +347,7 @@ CROSS_FIELD_CASES = [
     (
         "long cluster name",
         lambda d: d["cluster"].update(name="c" * 41),
-        "cluster.name: 'ccccccccccccccccccccccccccccccccccccccccc' does not match the required form",
+        f"cluster.name: {'c' * 41!r} does not match the required form",
     ),
     (
         "share name",
