@@ -67,29 +67,26 @@ _register_all()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; turn SciplatError into a message on stderr and its exit code."""
+    """Run the CLI and return its exit code.
+
+    Usage errors are reported by typer (exit 2); a SciplatError becomes its message on stderr and
+    its exit code; nothing reaches the user as a traceback.
+    """
     try:
-        result = app(args=argv, standalone_mode=False)
-        if isinstance(result, int) and not isinstance(result, bool):
-            return result  # click returns typer.Exit's code when not standalone
+        app(args=argv, prog_name="sciplat")
+    except SystemExit as exc:
+        if exc.code is None:
+            return 0
+        if isinstance(exc.code, int):
+            return exc.code
+        err_console.print(str(exc.code), markup=False)
+        return 1
     except SciplatError as exc:
-        err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        err_console.print(str(exc), markup=False, soft_wrap=True)
         return exc.exit_code
-    except typer.Exit as exc:
-        return exc.exit_code
-    except typer.Abort:
-        err_console.print("Aborted.")
-        return 130
     except KeyboardInterrupt:
         err_console.print("Interrupted.")
         return 130
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show(file=sys.stderr)
-            return 2
-        raise
     return 0
 
 
