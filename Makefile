@@ -14,7 +14,7 @@ TOOLS   := .venv-tools
 CHECKOV := $(TOOLS)/bin/checkov
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: help setup test pytest lint ruff fmt fmt-check checkov docs docs-check providers validate \
+.PHONY: help setup system-deps test pytest lint ruff fmt fmt-check checkov docs docs-check providers validate \
         tf-test plan apply destroy review capacity images render bench clean
 
 help: ## List the targets
@@ -33,12 +33,15 @@ $(CHECKOV): Makefile
 	$(TOOLS)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
 	@touch $@
 
-setup: $(STAMP) $(CHECKOV) ## Create .venv and install everything pinned (Python deps, Terraform, checkov)
+setup: $(STAMP) $(CHECKOV) system-deps ## Create .venv and install everything pinned (Python deps, Terraform, checkov, test servers)
 	@$(SCIPLAT) terraform-info
+
+system-deps: ## Debian packages the integration tests use (a container registry, skopeo); idempotent
+	@bash scripts/system-deps.sh
 
 test: setup lint pytest validate tf-test ## Run every check: lint, pytest with coverage, terraform validate and test
 
-pytest: $(STAMP) ## Python tests with a coverage report
+pytest: $(STAMP) system-deps ## Python tests with a coverage report
 	$(BIN)/pytest --cov=sciplat --cov-report=term-missing:skip-covered
 
 lint: ruff fmt-check checkov docs-check ## ruff, terraform fmt -check, checkov, module README tables
