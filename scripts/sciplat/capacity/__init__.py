@@ -13,15 +13,19 @@ from sciplat.capacity import machines, prices
 from sciplat.capacity.errors import CapacityError
 from sciplat.capacity.machines import Machine
 from sciplat.capacity.node import Allocatable, allocatable
+from sciplat.capacity.plan import Planner, Sizing, plan_capacity
 from sciplat.capacity.prices import PriceTable, load_prices
 
 __all__ = [
     "Allocatable",
     "CapacityError",
     "Machine",
+    "Planner",
     "PriceTable",
+    "Sizing",
     "allocatable",
     "load_prices",
     "machines",
+    "plan_capacity",
     "prices",
 ]

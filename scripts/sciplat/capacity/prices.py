@@ -52,6 +52,7 @@ class PriceTable:
     registry_gib_month: float = 0.0
     nat: dict[str, float] = field(default_factory=dict)
     cluster_management_hour: float = 0.0
+    custom_premium: float = 0.0
 
     def node_hour_usd(self, machine_type: str, spot: bool = False) -> float:
         """Hourly price of one VM of `machine_type` (vCPUs and memory priced by its series)."""
@@ -65,9 +66,10 @@ class PriceTable:
                 f"{self.path or 'price table'} has no prices for the {machine.family} series",
             )
         prefix = "spot_" if spot else ""
-        return machine.cpu_cores * float(rates[f"{prefix}vcpu_hour"]) + machine.memory_gib * float(
-            rates[f"{prefix}gib_hour"]
-        )
+        premium = 1.0 + (self.custom_premium if machine.custom else 0.0)
+        cpu = machine.cpu_cores * float(rates[f"{prefix}vcpu_hour"])
+        memory = machine.memory_gib * float(rates[f"{prefix}gib_hour"])
+        return (cpu + memory) * premium
 
     def node_month_usd(self, machine_type: str, spot: bool = False) -> float:
         return self.node_hour_usd(machine_type, spot) * self.hours_per_month
@@ -188,4 +190,5 @@ def load_prices(path: Path | None = None) -> PriceTable:
         cluster_management_hour=_number(
             src, "cluster_management_hour", data.get("cluster_management_hour", 0.0)
         ),
+        custom_premium=_number(src, "custom_premium", data.get("custom_premium", 0.0)),
     )
