@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sciplat.review.plan import ABSENT, UNKNOWN, ResourceChange, Sensitive
+from sciplat.review.plan import ABSENT, UNKNOWN, ResourceChange, Sensitive, replace_cause
 
 BLOCKING = "blocking"
 WARNING = "warning"
@@ -50,6 +50,7 @@ STATEFUL: dict[str, str] = {
 _IAM = re.compile(r"^google_.*_iam_(member|binding|policy)$|^google_service_account$")
 _CIDR_KEYS = ("source_ranges", "cidr_block", "cidr_blocks", "ip_cidr_range", "admin_cidrs")
 _OPEN = ("0.0.0.0/0", "::/0")
+_PROTECTION = ("deletion_protection", "deletion_protection_enabled", "prevent_destroy")
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def _protection_removed(change: ResourceChange) -> list[str]:
     paths = []
     for attr in change.attributes:
         leaf = attr.path.rsplit(".", 1)[-1]
-        protective = leaf in ("deletion_protection", "prevent_destroy")
+        protective = leaf in _PROTECTION
         if protective and attr.before is True and attr.after in (False, None, ABSENT):
             paths.append(attr.path)
     return paths
@@ -147,7 +148,7 @@ def classify_change(change: ResourceChange) -> list[Finding]:
 
     if change.action in ("delete", "replace") and why_stateful:
         if change.action == "replace":
-            forced = ", ".join(change.replace_paths) or "a provider decision"
+            forced = replace_cause(change)
             findings.append(
                 Finding(
                     BLOCKING,
@@ -267,6 +268,26 @@ def classify_change(change: ResourceChange) -> list[Finding]:
                 "cluster-upgrade",
                 "Upgrades Kubernetes: the control plane is briefly unavailable and nodes "
                 "are upgraded, restarting labs.",
+            )
+        )
+    if kind == "google_compute_address" and change.action in ("delete", "replace"):
+        findings.append(
+            Finding(
+                WARNING,
+                addr,
+                f"{change.action}-address",
+                "Releases a reserved IP address: the hub's DNS record must follow the new "
+                "address or users cannot reach it.",
+            )
+        )
+    if kind == "google_project_service" and change.action in ("delete", "replace"):
+        findings.append(
+            Finding(
+                WARNING,
+                addr,
+                "disable-api",
+                "Disables a Google API the platform may depend on; resources using it stop "
+                "working.",
             )
         )
     if kind in ("google_compute_network", "google_compute_subnetwork") and change.action in (

@@ -73,6 +73,9 @@ def register(app: typer.Typer) -> None:
             None, "--output", "-o", help="Write the review to this file instead of stdout."
         ),
         title: str | None = typer.Option(None, help="Title of the review (default: the file)."),
+        prices_file: Path | None = typer.Option(
+            None, "--prices", help="Price table (JSON/YAML) for the cost delta; default: shipped."
+        ),
     ) -> None:
         """Review a saved Terraform plan: changes, risks, drift, cost and images.
 
@@ -83,7 +86,7 @@ def register(app: typer.Typer) -> None:
         """
         if output is not None and fmt is Format.text:
             raise UsageError("--output needs --format md or --format json.")
-        review = review_file(plan_json, title)
+        review = review_file(plan_json, title, default_prices(prices_file))
         text = render(review, fmt.value)
         if text is not None:
             if output is not None:

@@ -18,6 +18,7 @@ from typing import Any
 from sciplat.errors import UsageError
 
 SUPPORTED_MAJOR = 1
+USED_VARIABLES = ("environment", "project_id", "region", "registry_mirror")
 ACTIONS = ("create", "update", "replace", "delete", "read", "no-op", "forget")
 
 
@@ -110,6 +111,21 @@ class Plan:
     drift: list[ResourceChange]
     outputs: list[OutputChange]
     variables: dict[str, Any] = field(default_factory=dict)
+
+
+_REPLACE_REASONS = {
+    "replace_by_triggers": "replace_triggered_by",
+    "replace_because_tainted": "a tainted object",
+    "replace_by_request": "the -replace option",
+    "replace_because_cannot_update": "the provider",
+}
+
+
+def replace_cause(change: ResourceChange) -> str:
+    """What forces a replacement: the attribute paths, else Terraform's reason."""
+    if change.replace_paths:
+        return ", ".join(change.replace_paths)
+    return _REPLACE_REASONS.get(change.action_reason or "", "the provider")
 
 
 def normalize_actions(actions: list[str]) -> str:
@@ -329,10 +345,10 @@ def parse_plan(document: Any, source: str = "plan.json") -> Plan:
         for name, ch in sorted(outputs_raw.items())
         if isinstance(ch, dict) and ch.get("actions") not in (None, ["no-op"])
     ]
-    variables = {
+    variables = {  # only the ones the review uses: the plan holds sensitive ones in clear
         k: v.get("value")
         for k, v in (document.get("variables") or {}).items()
-        if isinstance(v, dict)
+        if isinstance(v, dict) and k in USED_VARIABLES
     }
     return Plan(
         source=source,

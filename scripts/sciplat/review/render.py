@@ -12,7 +12,15 @@ from rich.table import Table
 from rich.text import Text
 
 from sciplat.review.classify import BLOCKING, WARNING, Finding
-from sciplat.review.plan import ABSENT, ACTIONS, UNKNOWN, AttributeChange, ResourceChange, Sensitive
+from sciplat.review.plan import (
+    ABSENT,
+    ACTIONS,
+    UNKNOWN,
+    AttributeChange,
+    ResourceChange,
+    Sensitive,
+    replace_cause,
+)
 from sciplat.review.report import Review
 
 MAX_VALUE = 72  # characters of a value shown inline
@@ -143,7 +151,11 @@ def _md_attributes(change: ResourceChange) -> list[str]:
 def _md_change(change: ResourceChange) -> list[str]:
     head = f"**{_md_code(change.address)}**"
     if change.action == "replace":
-        forced = ", ".join(_md_code(p) for p in change.replace_paths) or "the provider"
+        forced = (
+            ", ".join(_md_code(p) for p in change.replace_paths)
+            if change.replace_paths
+            else replace_cause(change)
+        )
         head += f": replaced, forced by {forced}"
     if change.previous_address:
         head += f" (moved from {_md_code(change.previous_address)})"
@@ -183,7 +195,12 @@ def to_markdown(review: Review) -> str:
         "|" + "---:|" * len(ACTIONS),
         "| " + " | ".join(str(counts[a]) for a in ACTIONS) + " |",
         "",
-        f"Findings: {sev[BLOCKING]} blocking, {sev[WARNING]} warning, {sev['info']} info.",
+        f"Findings: {sev[BLOCKING]} blocking, {sev[WARNING]} warning, {sev['info']} info."
+        + (
+            f" Drift: {len(review.plan.drift)} resource(s) changed outside Terraform."
+            if review.plan.drift
+            else ""
+        ),
         "",
     ]
     if review.blocking:
@@ -194,6 +211,11 @@ def to_markdown(review: Review) -> str:
         infos = _md_findings(review.infos)
         out += [*_md_details(f"Info ({len(infos)})", infos, True), ""]
     out += _md_changes(review)
+    moved = [c for c in review.plan.changes if c.previous_address]
+    if moved:
+        out += [f"#### Moved ({len(moved)})", ""]
+        body = [f"- {_md_code(c.previous_address or '')} -> {_md_code(c.address)}" for c in moved]
+        out += [*_md_details(f"{len(moved)} resources", body, len(moved) > DETAILS_AFTER), ""]
     modules = review.module_counts()
     if modules:
         active = [a for a in ACTIONS if any(m[a] for m in modules.values())]
@@ -210,7 +232,9 @@ def to_markdown(review: Review) -> str:
         drift: list[str] = []
         for d in review.plan.drift:
             what = "deleted outside Terraform" if d.action == "delete" else "changed"
-            drift += [f"**{_md_code(d.address)}**: {what}", "", *_md_attributes(d), ""]
+            drift += [f"**{_md_code(d.address)}**: {what}", ""]
+            if d.attributes:
+                drift += [*_md_attributes(d), ""]
         out += [f"#### Drift: changed outside Terraform ({len(review.plan.drift)})", ""]
         out += _md_details(f"{len(review.plan.drift)} resources", drift, len(review.plan.drift) > 3)
         out.append("")
@@ -320,11 +344,16 @@ def print_text(review: Review, console: Console) -> None:
         for change in group:
             line = Text("  " + change.address, style="bold")
             if change.action == "replace":
-                line.append("  forced by: " + (", ".join(change.replace_paths) or "provider"))
+                line.append("  forced by: " + replace_cause(change))
             console.print(line)
             if change.attributes:
                 console.print(Group(_attr_table(change)), style=None, soft_wrap=False)
 
+    moved = [c for c in review.plan.changes if c.previous_address]
+    if moved:
+        console.print(Text(f"\nMoved ({len(moved)})", style="blue"))
+        for c in moved:
+            console.print(Text(f"  {c.previous_address} -> {c.address}"))
     if review.plan.drift:
         console.print(
             Text(
