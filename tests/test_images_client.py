@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
+
 from sciplat.images.registry import (
     Credentials,
     _next_link,

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from sciplat.errors import UsageError
 from sciplat.images.lock import (
     hub_images_for_render,

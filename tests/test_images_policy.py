@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from sciplat.errors import UsageError
 from sciplat.images.policy import MAX_EXTRA_LOOKUPS, Policy, candidates, select
 from sciplat.images.tags import TagClass
@@ -195,3 +196,22 @@ def test_policy_from_environment_file() -> None:
 def test_bad_policy_names_the_field(images: dict, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         Policy.from_environment({"hub": {"images": images}}, source="env/x.yaml")
+
+
+def test_a_version_counts_once_and_its_plain_tag_stands_for_it() -> None:
+    tags = [
+        "w_2026_47",
+        "w_2026_47_c0044.000",
+        "w_2026_47_rsp3",
+        "w_2026_46_c0044.001",
+        "w_2026_46_c0044.002",
+        "w_2026_45",
+    ]
+    result = select(tags, policy(weeklies=2, releases=0, dailies=0), Resolver({}))
+    assert [i.tag for i in result.images] == ["w_2026_47", "w_2026_46_c0044.002"]
+    arch = select(
+        [*tags, "w_2026_47-arm64"],
+        policy(weeklies=1, releases=0, dailies=0, include_arch=True),
+        Resolver({}),
+    )
+    assert [i.tag for i in arch.images] == ["w_2026_47", "w_2026_47-arm64"]

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from sciplat.images.tags import TagClass, parse_tag, sort_newest_first
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+
 from sciplat.errors import UsageError
 from sciplat.images.lock import lock_document, lock_path, write_lock
 from sciplat.images.policy import ImageSet, Policy, select

@@ -173,7 +173,7 @@ def candidates(tags: Iterable[str], policy: Policy) -> tuple[list[Tag], list[str
             and (policy.include_arch or t.arch is None)
             and (policy.cycle is None or t.cycle == policy.cycle)
         ]
-        for t in sort_newest_first(pool)[:quota]:
+        for t in _newest_versions(pool, quota):
             chosen.setdefault(t.tag, t)
 
     for pin in policy.pin:
@@ -182,6 +182,28 @@ def candidates(tags: Iterable[str], policy: Policy) -> tuple[list[Tag], list[str
         else:
             warnings.append(f"pinned tag {pin!r} is not in the registry")
     return sort_newest_first(chosen.values()), warnings
+
+
+def _newest_versions(pool: list[Tag], quota: int) -> list[Tag]:
+    """One tag for each of the ``quota`` newest versions (and architecture, if offered).
+
+    A version is often published under several tags (``w_2026_47`` and
+    ``w_2026_47_c0044.000``): the plain tag stands for it when present, otherwise its newest
+    variant (highest cycle, then build).
+    """
+    by_version: dict[tuple[int, ...], list[Tag]] = {}
+    for t in pool:
+        by_version.setdefault(t.version, []).append(t)
+    picked: list[Tag] = []
+    for version in sorted(by_version, reverse=True)[:quota]:
+        by_arch: dict[str, list[Tag]] = {}
+        for t in by_version[version]:  # one per architecture when those are offered
+            by_arch.setdefault(t.arch or "", []).append(t)
+        for arch in sorted(by_arch):
+            variants = by_arch[arch]
+            plain = [t for t in variants if t.cycle is None and t.build is None and t.extra is None]
+            picked.append(plain[0] if plain else sort_newest_first(variants)[0])
+    return picked
 
 
 def _alias_display(alias: Tag, target: Tag | None) -> str:

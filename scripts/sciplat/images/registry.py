@@ -22,6 +22,7 @@ from pathlib import Path
 from threading import Lock
 
 import httpx
+
 from sciplat.errors import SciplatError
 
 # The one place that knows registry hosts whose API lives elsewhere, and their conventions.
