@@ -12,21 +12,9 @@ locals {
     "workflows.googleapis.com",
   ]
 
-  # Images are pulled through the mirror when it is enabled and mirrors their upstream.
+  # Images are pulled through the mirror when it is enabled; the hub rewrites each image whose
+  # upstream it mirrors and pins it by digest when the image set knows one.
   mirror_prefixes = var.registry_mirror.enabled ? module.registry_mirror[0].prefixes : {}
-
-  images = [for i in var.hub.images : {
-    name = (
-      contains(keys(local.mirror_prefixes), i.registry)
-      ? "${local.mirror_prefixes[i.registry]}/${i.repository}"
-      : "${i.registry}/${i.repository}"
-    )
-    tag          = i.tag
-    digest       = i.digest
-    display_name = i.display_name
-    class        = i.class
-    recommended  = i.recommended
-  }]
 }
 
 resource "google_project_service" "apis" {
@@ -109,18 +97,19 @@ module "registry_mirror" {
 module "hub" {
   source = "../modules/hub"
 
-  project_id     = var.project_id
-  region         = var.region
-  namespace      = var.hub.namespace
-  labels         = var.labels
-  domain         = var.hub.domain
-  chart_version  = var.hub.chart_version
-  auth           = var.hub.auth
-  culling        = var.hub.culling
-  lab            = var.hub.lab
-  home_quota_gib = var.hub.home_quota_gib
-  profiles       = var.hub.profiles
-  images         = local.images
+  project_id      = var.project_id
+  region          = var.region
+  namespace       = var.hub.namespace
+  labels          = var.labels
+  domain          = var.hub.domain
+  chart_version   = var.hub.chart_version
+  auth            = var.hub.auth
+  culling         = var.hub.culling
+  lab             = var.hub.lab
+  home_quota_gib  = var.hub.home_quota_gib
+  profiles        = var.hub.profiles
+  images          = var.hub.images
+  mirror_prefixes = local.mirror_prefixes
 
   home_nfs = {
     server       = module.filestore.home_ip

@@ -42,13 +42,14 @@ module "values" {
     admin_users          = var.auth.admin_users
     client_id            = var.auth.client_id
   }
-  culling        = var.culling
-  lab            = var.lab
-  home_quota_gib = var.home_quota_gib
-  profiles       = var.profiles
-  images         = var.images
-  home_claim     = kubernetes_persistent_volume_claim_v1.nfs["home"].metadata[0].name
-  shared_claim   = kubernetes_persistent_volume_claim_v1.nfs["shared"].metadata[0].name
+  culling         = var.culling
+  lab             = var.lab
+  home_quota_gib  = var.home_quota_gib
+  profiles        = var.profiles
+  images          = var.images
+  mirror_prefixes = var.mirror_prefixes
+  home_claim      = kubernetes_persistent_volume_claim_v1.nfs["home"].metadata[0].name
+  shared_claim    = kubernetes_persistent_volume_claim_v1.nfs["shared"].metadata[0].name
 }
 
 resource "kubernetes_namespace_v1" "hub" {

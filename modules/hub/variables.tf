@@ -131,15 +131,27 @@ variable "profiles" {
 }
 
 variable "images" {
-  description = "Resolved image set: name (mirror-rewritten repository), tag, digest or null, display_name, class, recommended."
+  description = "The image set: registry (upstream host), repository, tag, digest or null, class, display_name, recommended."
   type = list(object({
-    name         = string
+    registry     = string
+    repository   = string
     tag          = string
     digest       = optional(string)
-    display_name = string
     class        = string
+    display_name = string
     recommended  = bool
   }))
+
+  validation {
+    condition     = length(var.images) > 0
+    error_message = "images needs at least one image."
+  }
+}
+
+variable "mirror_prefixes" {
+  description = "Registry mirror prefix per upstream host (registry-mirror output); empty = pull from upstream."
+  type        = map(string)
+  default     = {}
 }
 
 variable "home_nfs" {

@@ -10,10 +10,17 @@ locals {
   callback_url  = "https://${var.domain}/hub/oauth_callback"
   contact_email = coalesce(var.tls_contact_email, "hostmaster@${var.domain}")
 
-  # Image references: pinned by digest when known (repo@sha256:...), else repo:tag.
-  images = [for i in var.images : merge(i, {
-    ref  = i.digest == null ? "${i.name}:${i.tag}" : "${i.name}@${i.digest}"
-    slug = substr(replace(lower("${i.class}-${i.tag}"), "/[^a-z0-9-]/", "-"), 0, 60)
+  # Image references: through the mirror when it mirrors the image's upstream; pinned by digest
+  # when known (repo@sha256:...), else repo:tag. The tag stays in the display name.
+  image_names = [for i in var.images : (contains(keys(var.mirror_prefixes), i.registry)
+    ? "${var.mirror_prefixes[i.registry]}/${i.repository}"
+    : "${i.registry}/${i.repository}"
+  )]
+  images = [for idx, i in var.images : merge(i, {
+    name         = local.image_names[idx]
+    ref          = i.digest == null ? "${local.image_names[idx]}:${i.tag}" : "${local.image_names[idx]}@${i.digest}"
+    display_name = i.digest == null || strcontains(i.display_name, i.tag) ? i.display_name : "${i.display_name} (${i.tag})"
+    slug         = format("%02d-%s", idx, substr(replace(lower("${i.class}-${i.tag}"), "/[^a-z0-9-]/", "-"), 0, 56))
   })]
   default_image = [for i in concat([for i in local.images : i if i.recommended], local.images) : i][0]
 

@@ -113,13 +113,14 @@ variable "profiles" {
 }
 
 variable "images" {
-  description = "The image set, already resolved by the root: name (repository, rewritten through the mirror), tag, digest (sha256:... or null), display_name, class, recommended. The first recommended image (else the first) is the default."
+  description = "The image set: registry (upstream host), repository, tag, digest (sha256:... or null), class, display_name, recommended. The first recommended image (else the first) is the default."
   type = list(object({
-    name         = string
+    registry     = string
+    repository   = string
     tag          = string
     digest       = optional(string)
-    display_name = string
     class        = string
+    display_name = string
     recommended  = bool
   }))
 
@@ -127,6 +128,12 @@ variable "images" {
     condition     = length(var.images) > 0 && alltrue([for i in var.images : i.digest == null || can(regex("^sha256:[0-9a-f]{64}$", i.digest))])
     error_message = "images needs at least one image; digests are sha256:<64 hex> or null."
   }
+}
+
+variable "mirror_prefixes" {
+  description = "Registry mirror prefix per upstream host (registry-mirror output); images from these hosts are pulled through the mirror. Empty = pull from upstream."
+  type        = map(string)
+  default     = {}
 }
 
 variable "home_claim" {
