@@ -8,15 +8,15 @@ terraform {
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = "7.10.0"
+      version = "7.46.1"
     }
     kubernetes = {
       source  = "hashicorp/kubernetes"
-      version = "3.0.1"
+      version = "3.4.0"
     }
     helm = {
       source  = "hashicorp/helm"
-      version = "3.0.2"
+      version = "3.3.0"
     }
   }
 }
