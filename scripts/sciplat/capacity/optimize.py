@@ -26,6 +26,7 @@ def _summary(sizing: Sizing, role: str) -> dict[str, Any]:
         "monthly_usd": d["cost"]["monthly_usd"],
         "per_user_month_usd": d["cost"]["per_user_month_usd"],
         "overcommit_cpu": d["overcommit"]["cpu"],
+        "overcommit_memory": d["overcommit"]["memory"],
     }
 
 
