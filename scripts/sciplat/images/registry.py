@@ -8,10 +8,12 @@ open-source ``registry``). Host knowledge (which API host serves ``docker.io``) 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import os
 import random
+import ssl
 import subprocess
 import time
 import urllib.parse
@@ -41,6 +43,7 @@ MANIFEST_MEDIA_TYPES = (
     "application/vnd.docker.distribution.manifest.v2+json",
 )
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_REDIRECTS = 5
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
 
 
@@ -214,6 +217,20 @@ def _next_link(header: str | None) -> str | None:
     return None
 
 
+@functools.cache
+def _verified_tls() -> ssl.SSLContext:
+    """The verifying TLS context (httpx's CA bundle), built once per process."""
+    return httpx.create_ssl_context()
+
+
+@functools.cache
+def _no_tls() -> ssl.SSLContext:
+    """For the plain-http client: a context that trusts nothing (fails closed if ever used)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
 @dataclass
 class RegistryClient:
     """Talks to one registry. Thread-safe: digest lookups run concurrently.
@@ -240,15 +257,33 @@ class RegistryClient:
         self.base_url = api_base_url(self.registry)
         if self.credentials is None and self.use_docker_config:
             self.credentials = load_credentials(self.registry)
-        self._http = httpx.Client(
-            timeout=httpx.Timeout(self.timeout),
-            follow_redirects=True,
-            limits=httpx.Limits(max_connections=max(self.workers, 4)),
-            headers={"User-Agent": "sciplat-images"},
-        )
+        self._clients: dict[str, httpx.Client] = {}
+
+    def _client_for(self, url: str) -> httpx.Client:
+        """One pooled client per scheme, made on first use.
+
+        Loading the CA bundle costs more than listing thousands of tags on a nearby registry,
+        so it is loaded once per process and only when an https URL is actually requested.
+        """
+        scheme = "https" if url.startswith("https:") else "http"
+        with self._lock:
+            client = self._clients.get(scheme)
+            if client is None:
+                client = httpx.Client(
+                    timeout=httpx.Timeout(self.timeout),
+                    follow_redirects=False,  # _send follows them with the right client
+                    limits=httpx.Limits(max_connections=max(self.workers, 4)),
+                    headers={"User-Agent": "sciplat-images"},
+                    verify=_verified_tls() if scheme == "https" else _no_tls(),
+                )
+                self._clients[scheme] = client
+            return client
 
     def close(self) -> None:
-        self._http.close()
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
 
     def __enter__(self) -> RegistryClient:
         return self
@@ -274,10 +309,10 @@ class RegistryClient:
 
     def _send(self, method: str, url: str, headers: Mapping[str, str], what: str) -> httpx.Response:
         """One request with retries on 429/5xx, timeouts and dropped connections."""
-        attempt = 0
+        attempt = redirects = 0
         while True:
             try:
-                response = self._http.request(method, url, headers=dict(headers))
+                response = self._client_for(url).request(method, url, headers=dict(headers))
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 if attempt >= self.retries:
                     kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
@@ -290,6 +325,15 @@ class RegistryClient:
             if response.status_code in RETRY_STATUSES and attempt < self.retries:
                 self.sleep(self._delay(attempt, response.headers.get("Retry-After")))
                 attempt += 1
+                continue
+            location = response.headers.get("Location")
+            if response.is_redirect and location and redirects < MAX_REDIRECTS:
+                target = urllib.parse.urljoin(url, location)
+                if url.startswith("https:") and not target.startswith("https:"):
+                    raise RegistryError(f"{what}: refusing a redirect from https to {target}")
+                if urllib.parse.urlsplit(target).netloc != urllib.parse.urlsplit(url).netloc:
+                    headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+                url, redirects = target, redirects + 1
                 continue
             return response
 
