@@ -58,7 +58,7 @@ fmt-check: $(STAMP)
 	$(SCIPLAT) tf fmt -check -recursive -diff
 
 checkov: $(CHECKOV) ## Static security scan of terraform/ and modules/
-	$(CHECKOV) --quiet --compact --framework terraform -d terraform -d modules
+	$(CHECKOV) --quiet --compact --skip-download --framework terraform -d terraform -d modules
 
 docs: $(STAMP) ## Regenerate the module README input/output tables
 	$(SCIPLAT) tf-docs
