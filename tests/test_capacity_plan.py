@@ -60,6 +60,10 @@ def test_stable_worked_example() -> None:
     assert d["network"]["max_nodes"] == 4087
     assert d["network"]["limited_by"] == "pods_cidr"
     assert d["network"]["services"] == 4096
+    # 9 user nodes x 64 + 3 core nodes x 256 = 1344 addresses: a /21 would do; 12 nodes: /28.
+    assert d["network"]["pod_addresses_planned"] == 1344
+    assert d["network"]["pods_prefix_needed"] == 21
+    assert d["network"]["subnet_prefix_needed"] == 28
     lines = {x["item"]: x for x in d["cost"]["lines"]}
     assert lines["user nodes"]["monthly_usd"] == pytest.approx(8 * 0.388472 * 730, abs=0.01)
     assert lines["local SSD"]["monthly_usd"] == pytest.approx(8 * 375 * 0.08)

@@ -801,6 +801,10 @@ class Planner:
                 **self.network_capacity(),
                 "nodes_planned": total_nodes,
                 "pod_addresses_planned": pods_needed,
+                # The narrowest ranges that would still hold this plan at its maximum.
+                "pods_prefix_needed": 32 - math.ceil(math.log2(pods_needed)),
+                "subnet_prefix_needed": 32
+                - math.ceil(math.log2(total_nodes + int(self.limits["subnet_reserved_addresses"]))),
             },
             "cost": {
                 "monthly_usd": _round(monthly),

@@ -100,6 +100,9 @@ def write_plot(planner: Planner, path: Path, *, target: int, max_users: int = 10
     os.close(fd)
     try:
         fig.savefig(tmp, format="png")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a plot is for sharing
         os.replace(tmp, path)
     finally:
         plt.close(fig)

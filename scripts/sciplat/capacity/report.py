@@ -177,7 +177,7 @@ def optimizer_table(opt: dict[str, Any]) -> Table:
 def scale_table(rows: list[dict[str, Any]], report: list[dict[str, Any]]) -> Group:
     t = Table(title="Scale on paper: where each limit breaks", title_justify="left")
     t.add_column("limit")
-    t.add_column("breaks at (concurrent users)", justify="right")
+    t.add_column("breaks at (users)", justify="right")
     t.add_column("detail")
     t.add_column("what the plan does")
     for r in rows:
