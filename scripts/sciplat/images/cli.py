@@ -15,19 +15,16 @@ from sciplat.images.lock import lock_document, lock_path, write_lock
 from sciplat.images.policy import ImageSet, Policy, select
 from sciplat.images.registry import RegistryClient
 
-HELP = """Scan the image registry and choose the images the Hub offers and prepulls.
-
-The policy comes from ENV's hub.images; flags override it. Digests pin every chosen tag, so a
-moved tag changes nothing until the lock file is refreshed with --write and the plan reviewed.
-
-Examples:
-
-  sciplat images stable                       # the menu as users will see it
-
-  sciplat images stable --write               # refresh env/images/stable.json (make images)
-
-  sciplat images --registry http://127.0.0.1:5000 --repository sciplat-lab --json
-"""
+HELP = (
+    "Scan the image registry and choose the images the Hub offers and prepulls.\n\n"
+    "The policy comes from ENV's hub.images (see docs/images.md); flags override it. Every chosen "
+    "tag is pinned by digest, so a moved tag changes nothing until the lock file is refreshed "
+    "with --write and the plan is reviewed.\n\n"
+    "Examples:\n\n"
+    "  sciplat images stable                  [dim]# the menu as users will see it[/dim]\n\n"
+    "  sciplat images stable --write          [dim]# refresh env/images/stable.json[/dim]\n\n"
+    "  sciplat images --registry 127.0.0.1:5000 --repository sciplat-lab --weeklies 1 --json"
+)
 
 
 def _load_env(env: str) -> Any:
