@@ -31,6 +31,11 @@ variable "zone" {
 variable "network_name" {
   description = "Name of the VPC the instances attach to."
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$", var.network_name))
+    error_message = "network_name must be a VPC name (not its id)."
+  }
 }
 
 variable "client_cidrs" {
@@ -113,4 +118,9 @@ variable "labels" {
   description = "Labels for the instances and backups."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.labels : can(regex("^[a-z][a-z0-9_-]{0,62}$", k)) && can(regex("^[a-z0-9_-]{0,63}$", v))])
+    error_message = "labels must be Google Cloud labels: lower-case keys and values of at most 63 characters."
+  }
 }

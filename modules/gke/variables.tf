@@ -48,26 +48,51 @@ variable "labels" {
   description = "Resource labels for the cluster and its nodes."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.labels : can(regex("^[a-z][a-z0-9_-]{0,62}$", k)) && can(regex("^[a-z0-9_-]{0,63}$", v))])
+    error_message = "labels must be Google Cloud labels: lower-case keys and values of at most 63 characters."
+  }
 }
 
 variable "network_id" {
   description = "Id of the VPC (network module output)."
   type        = string
+
+  validation {
+    condition     = can(regex("^projects/[^/]+/global/networks/[^/]+$", var.network_id))
+    error_message = "network_id must look like projects/<project>/global/networks/<name>."
+  }
 }
 
 variable "subnet_id" {
   description = "Id of the node subnet (network module output)."
   type        = string
+
+  validation {
+    condition     = can(regex("^projects/[^/]+/regions/[^/]+/subnetworks/[^/]+$", var.subnet_id))
+    error_message = "subnet_id must look like projects/<project>/regions/<region>/subnetworks/<name>."
+  }
 }
 
 variable "pods_range_name" {
   description = "Secondary range name for pods."
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$", var.pods_range_name))
+    error_message = "pods_range_name must be the name of a secondary range of the subnet."
+  }
 }
 
 variable "services_range_name" {
   description = "Secondary range name for services."
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$", var.services_range_name))
+    error_message = "services_range_name must be the name of a secondary range of the subnet."
+  }
 }
 
 variable "master_cidr" {

@@ -33,17 +33,32 @@ variable "labels" {
   description = "Labels for the namespace and the reserved address."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.labels : can(regex("^[a-z][a-z0-9_-]{0,62}$", k)) && can(regex("^[a-z0-9_-]{0,63}$", v))])
+    error_message = "labels must be Google Cloud labels: lower-case keys and values of at most 63 characters."
+  }
 }
 
 variable "domain" {
   description = "Public host name of the Hub."
   type        = string
+
+  validation {
+    condition     = can(regex("^([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z]{2,}$", var.domain))
+    error_message = "domain must be a fully qualified domain name."
+  }
 }
 
 variable "chart_repository" {
   description = "Helm repository of the zero-to-jupyterhub chart."
   type        = string
   default     = "https://hub.jupyter.org/helm-chart/"
+
+  validation {
+    condition     = can(regex("^(https|oci)://", var.chart_repository))
+    error_message = "chart_repository must be an https:// or oci:// URL."
+  }
 }
 
 variable "chart_version" {
@@ -115,6 +130,11 @@ variable "home_quota_gib" {
   description = "Home storage per user in GiB."
   type        = number
   default     = 50
+
+  validation {
+    condition     = var.home_quota_gib > 0
+    error_message = "home_quota_gib must be positive."
+  }
 }
 
 variable "profiles" {
@@ -152,6 +172,11 @@ variable "mirror_prefixes" {
   description = "Registry mirror prefix per upstream host (registry-mirror output); empty = pull from upstream."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = alltrue([for host, prefix in var.mirror_prefixes : can(regex("^[a-z0-9.-]+(:[0-9]+)?/[^:@]+$", prefix))])
+    error_message = "mirror_prefixes values must be registry prefixes such as us-central1-docker.pkg.dev/project/dockerhub."
+  }
 }
 
 variable "home_nfs" {

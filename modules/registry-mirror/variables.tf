@@ -89,4 +89,9 @@ variable "labels" {
   description = "Labels for the repositories."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.labels : can(regex("^[a-z][a-z0-9_-]{0,62}$", k)) && can(regex("^[a-z0-9_-]{0,63}$", v))])
+    error_message = "labels must be Google Cloud labels: lower-case keys and values of at most 63 characters."
+  }
 }

@@ -12,6 +12,11 @@ variable "tls_contact_email" {
   description = "Contact address for the Let's Encrypt certificate of the proxy; null = hostmaster@<domain>."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.tls_contact_email == null || can(regex("^[^@ ]+@[^@ ]+\\.[a-z]{2,}$", var.tls_contact_email))
+    error_message = "tls_contact_email must be an email address or null."
+  }
 }
 
 variable "load_balancer_ip" {
@@ -134,18 +139,33 @@ variable "mirror_prefixes" {
   description = "Registry mirror prefix per upstream host (registry-mirror output); images from these hosts are pulled through the mirror. Empty = pull from upstream."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = alltrue([for host, prefix in var.mirror_prefixes : can(regex("^[a-z0-9.-]+(:[0-9]+)?/[^:@]+$", prefix))])
+    error_message = "mirror_prefixes values must be registry prefixes such as us-central1-docker.pkg.dev/project/dockerhub."
+  }
 }
 
 variable "home_claim" {
   description = "Name of the PersistentVolumeClaim of the home share; each user mounts the `{username}` subdirectory."
   type        = string
   default     = "home"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.home_claim))
+    error_message = "home_claim must be a Kubernetes object name."
+  }
 }
 
 variable "shared_claim" {
   description = "Name of the PersistentVolumeClaim of the shared group-writable volume, mounted at shared_mount_path."
   type        = string
   default     = "shared"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.shared_claim))
+    error_message = "shared_claim must be a Kubernetes object name."
+  }
 }
 
 variable "shared_mount_path" {
