@@ -1,0 +1,283 @@
+# Plan-level behaviour of the hub module against the google, kubernetes and helm providers'
+# schemas (mocked). The Helm values are decoded and asserted field by field.
+
+mock_provider "google" {}
+mock_provider "kubernetes" {}
+mock_provider "helm" {}
+
+# The proxy's address feeds the values; make it known at plan time so they can be decoded.
+override_resource {
+  target          = google_compute_address.proxy
+  override_during = plan
+  values = {
+    address = "203.0.113.10"
+  }
+}
+
+variables {
+  project_id = "sciplat-test"
+  region     = "us-central1"
+  namespace  = "hub"
+  domain     = "test.sciplat.example.org"
+  labels     = { environment = "test" }
+  auth = {
+    type                 = "github"
+    github_organizations = ["sciplat-users"]
+    cilogon_idps         = []
+    admin_users          = ["platform-admin"]
+    client_id            = "sciplat-test-oauth"
+    client_secret_secret = "sciplat-test-oauth-client-secret"
+  }
+  culling = { enabled = true, timeout_seconds = 3600, max_age_seconds = 0, every_seconds = 300 }
+  lab     = { uid_gid_source = "identity_provider", default_url = "/lab", start_timeout_seconds = 600 }
+  profiles = [
+    { name = "small", display_name = "Small", cpu_guarantee_cores = 0.5, cpu_limit_cores = 1, memory_guarantee_gib = 0.5, memory_limit_gib = 3, default = false },
+    { name = "medium", display_name = "Medium", cpu_guarantee_cores = 0.5, cpu_limit_cores = 2, memory_guarantee_gib = 0.5, memory_limit_gib = 6, default = true },
+  ]
+  images = [
+    { registry = "docker.io", repository = "lsstsqre/sciplat-lab", tag = "recommended", digest = "sha256:1111111111111111111111111111111111111111111111111111111111111111", class = "alias", display_name = "Recommended", recommended = true },
+    { registry = "docker.io", repository = "lsstsqre/sciplat-lab", tag = "w_2026_47", digest = null, class = "weekly", display_name = "Weekly 2026_47", recommended = false },
+  ]
+  mirror_prefixes = { "docker.io" = "us-central1-docker.pkg.dev/sciplat-test/dockerhub" }
+  home_nfs        = { server = "10.20.0.2", path = "/home", capacity_gib = 5120 }
+  shared_nfs      = { server = "10.20.0.3", path = "/shared", capacity_gib = 10240 }
+}
+
+run "release" {
+  command = plan
+
+  assert {
+    condition     = helm_release.hub.chart == "jupyterhub" && helm_release.hub.version == "4.4.0"
+    error_message = "the pinned zero-to-jupyterhub chart"
+  }
+  assert {
+    condition     = helm_release.hub.namespace == "hub" && helm_release.hub.atomic == true
+    error_message = "installed atomically into the hub namespace"
+  }
+  assert {
+    condition     = [for s in helm_release.hub.set_sensitive : s.name] == ["hub.config.GitHubOAuthenticator.client_secret"]
+    error_message = "the OAuth client secret goes in through set_sensitive, never the values"
+  }
+  assert {
+    condition     = !strcontains(helm_release.hub.values[0], "client_secret")
+    error_message = "no secret in the plain values"
+  }
+  assert {
+    condition     = kubernetes_namespace_v1.hub.metadata[0].labels["pod-security.kubernetes.io/enforce"] == "baseline"
+    error_message = "the namespace enforces the baseline pod security standard"
+  }
+}
+
+run "profiles_and_images" {
+  command = plan
+
+  assert {
+    condition     = [for p in yamldecode(helm_release.hub.values[0]).singleuser.profileList : p.slug] == ["small", "medium"]
+    error_message = "one profile per size, in order"
+  }
+  assert {
+    condition     = [for p in yamldecode(helm_release.hub.values[0]).singleuser.profileList : p.slug if p.default] == ["medium"]
+    error_message = "the default size is the default profile"
+  }
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).singleuser.profileList[1].kubespawner_override.mem_limit == "6144M" && yamldecode(helm_release.hub.values[0]).singleuser.profileList[1].kubespawner_override.mem_guarantee == "512M"
+    error_message = "memory in KubeSpawner's binary units"
+  }
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).singleuser.profileList[0].kubespawner_override.cpu_limit == 1 && yamldecode(helm_release.hub.values[0]).singleuser.profileList[0].kubespawner_override.cpu_guarantee == 0.5
+    error_message = "CPU guarantee and limit of each size"
+  }
+  assert {
+    condition     = length(yamldecode(helm_release.hub.values[0]).singleuser.profileList[0].profile_options.image.choices) == 2
+    error_message = "every size offers every image of the set"
+  }
+  assert {
+    condition = contains([for c in values(yamldecode(helm_release.hub.values[0]).singleuser.profileList[0].profile_options.image.choices) : c.kubespawner_override.image],
+    "us-central1-docker.pkg.dev/sciplat-test/dockerhub/lsstsqre/sciplat-lab@sha256:1111111111111111111111111111111111111111111111111111111111111111")
+    error_message = "images are pulled through the mirror, pinned by digest"
+  }
+  assert {
+    condition = contains([for c in values(yamldecode(helm_release.hub.values[0]).singleuser.profileList[0].profile_options.image.choices) : c.kubespawner_override.image],
+    "us-central1-docker.pkg.dev/sciplat-test/dockerhub/lsstsqre/sciplat-lab:w_2026_47")
+    error_message = "an image without a digest is pulled by tag"
+  }
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).singleuser.image.name == "us-central1-docker.pkg.dev/sciplat-test/dockerhub/lsstsqre/sciplat-lab"
+    error_message = "the default image is the recommended one, through the mirror"
+  }
+}
+
+run "prepuller" {
+  command = plan
+
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).prePuller.continuous.enabled == true && yamldecode(helm_release.hub.values[0]).prePuller.hook.enabled == false
+    error_message = "the continuous puller warms nodes; the hook puller does not block upgrades"
+  }
+  assert {
+    condition     = length(yamldecode(helm_release.hub.values[0]).prePuller.extraImages) == 2
+    error_message = "the puller pulls exactly the image set"
+  }
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).prePuller.extraImages["image-0"].tag == "recommended@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+    error_message = "a pinned image is pulled by digest"
+  }
+}
+
+run "nfs_storage" {
+  command = plan
+
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).singleuser.storage.type == "static" && yamldecode(helm_release.hub.values[0]).singleuser.storage.static.pvcName == "home"
+    error_message = "homes are sub-directories of the static home claim"
+  }
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).singleuser.storage.static.subPath == "{username}"
+    error_message = "one directory per user"
+  }
+  assert {
+    condition     = contains([for v in yamldecode(helm_release.hub.values[0]).singleuser.storage.extraVolumes : v.persistentVolumeClaim.claimName], "shared")
+    error_message = "the shared claim is mounted in every lab"
+  }
+  assert {
+    condition     = kubernetes_persistent_volume_v1.nfs["home"].spec[0].persistent_volume_source[0].nfs[0].server == "10.20.0.2" && kubernetes_persistent_volume_v1.nfs["home"].spec[0].persistent_volume_source[0].nfs[0].path == "/home"
+    error_message = "the home volume points at the home Filestore share"
+  }
+  assert {
+    condition     = kubernetes_persistent_volume_v1.nfs["shared"].spec[0].capacity["storage"] == "10240Gi" && kubernetes_persistent_volume_v1.nfs["shared"].spec[0].persistent_volume_reclaim_policy == "Retain"
+    error_message = "the shared volume has the share's capacity and is retained"
+  }
+  assert {
+    condition     = toset(kubernetes_persistent_volume_claim_v1.nfs["home"].spec[0].access_modes) == toset(["ReadWriteMany"])
+    error_message = "NFS claims are ReadWriteMany"
+  }
+}
+
+run "user_scheduling" {
+  command = plan
+
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).singleuser.nodeSelector["hub.jupyter.org/node-purpose"] == "user"
+    error_message = "labs run on user nodes"
+  }
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).scheduling.userPods.nodeAffinity.matchNodePurpose == "require" && yamldecode(helm_release.hub.values[0]).scheduling.corePods.nodeAffinity.matchNodePurpose == "require"
+    error_message = "user and core pods are required on their node purpose"
+  }
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).scheduling.userScheduler.enabled == true
+    error_message = "the user scheduler packs labs onto few nodes"
+  }
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).hub.nodeSelector["hub.jupyter.org/node-purpose"] == "core"
+    error_message = "the Hub runs on core nodes"
+  }
+}
+
+run "github_auth_and_culling" {
+  command = plan
+
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).hub.config.JupyterHub.authenticator_class == "github"
+    error_message = "the configured authenticator"
+  }
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).hub.config.GitHubOAuthenticator.allowed_organizations == ["sciplat-users"]
+    error_message = "only the configured organizations may log in"
+  }
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).hub.config.GitHubOAuthenticator.oauth_callback_url == "https://test.sciplat.example.org/hub/oauth_callback"
+    error_message = "the callback is on the hub's domain"
+  }
+  assert {
+    condition     = !contains(keys(yamldecode(helm_release.hub.values[0]).hub.config), "CILogonOAuthenticator")
+    error_message = "only the configured authenticator's section is emitted"
+  }
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).hub.config.Authenticator.admin_users == ["platform-admin"]
+    error_message = "admins come from the environment"
+  }
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).cull.enabled == true && yamldecode(helm_release.hub.values[0]).cull.timeout == 3600
+    error_message = "idle labs are culled after the timeout"
+  }
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).proxy.service.loadBalancerIP == "203.0.113.10"
+    error_message = "the proxy keeps its reserved address"
+  }
+}
+
+run "cilogon_auth" {
+  command = plan
+
+  variables {
+    auth = {
+      type                 = "cilogon"
+      github_organizations = []
+      cilogon_idps         = ["https://idp.example.org/idp/shibboleth"]
+      admin_users          = ["platform-admin"]
+      client_id            = "cilogon:/client_id/1234"
+      client_secret_secret = "sciplat-test-cilogon-secret"
+    }
+  }
+
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).hub.config.JupyterHub.authenticator_class == "cilogon"
+    error_message = "the CILogon authenticator"
+  }
+  assert {
+    condition     = keys(yamldecode(helm_release.hub.values[0]).hub.config.CILogonOAuthenticator.allowed_idps) == ["https://idp.example.org/idp/shibboleth"]
+    error_message = "only the configured identity providers"
+  }
+  assert {
+    condition     = [for s in helm_release.hub.set_sensitive : s.name] == ["hub.config.CILogonOAuthenticator.client_secret"]
+    error_message = "the secret goes to the CILogon section"
+  }
+}
+
+run "rejects_unknown_auth_type" {
+  command = plan
+
+  variables {
+    auth = {
+      type                 = "google"
+      github_organizations = []
+      cilogon_idps         = []
+      admin_users          = []
+      client_id            = "x"
+      client_secret_secret = "x"
+    }
+  }
+
+  expect_failures = [var.auth]
+}
+
+run "rejects_empty_image_set" {
+  command = plan
+
+  variables {
+    images = []
+  }
+
+  expect_failures = [var.images]
+}
+
+run "rejects_system_namespace" {
+  command = plan
+
+  variables {
+    namespace = "kube-system"
+  }
+
+  expect_failures = [var.namespace]
+}
+
+run "rejects_relative_nfs_path" {
+  command = plan
+
+  variables {
+    home_nfs = { server = "10.20.0.2", path = "home", capacity_gib = 5120 }
+  }
+
+  expect_failures = [var.home_nfs]
+}
