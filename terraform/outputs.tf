@@ -1,3 +1,8 @@
+output "environment" {
+  description = "The environment this state belongs to."
+  value       = var.environment
+}
+
 output "cluster_name" {
   description = "Name of the GKE cluster."
   value       = module.gke.cluster_name

@@ -110,7 +110,7 @@ resource "google_service_account" "backups" {
   count = var.backups.enabled ? 1 : 0
 
   project      = var.project_id
-  account_id   = substr("${var.home.name}-backups", 0, 30)
+  account_id   = trimsuffix(substr("${var.home.name}-backups", 0, 30), "-")
   display_name = "Filestore backups of ${var.home.name} and ${var.shared.name}"
 }
 

@@ -22,7 +22,7 @@ locals {
 
 resource "google_service_account" "nodes" {
   project      = var.project_id
-  account_id   = substr("${var.name}-nodes", 0, 30)
+  account_id   = trimsuffix(substr("${var.name}-nodes", 0, 30), "-")
   display_name = "GKE nodes of ${var.name}"
   description  = "Least-privilege identity of the nodes: logs, metrics, image pulls."
 }
