@@ -206,6 +206,11 @@ class _Handler(BaseHTTPRequestHandler):
 class _ProxyServer(ThreadingHTTPServer):
     daemon_threads = True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A delayed reply whose client already timed out (or whose test already ended) has
+        # nowhere to go; that is the point of the fault, not an error.
+        pass
+
     def __init__(self, state: ProxyState) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.state = state
@@ -480,6 +485,13 @@ def test_cli_menu_json_and_lock_feed_render(env_file: Path, seeded: Seeded) -> N
     assert images[0]["registry"] == seeded.registry.host
     assert all(i["digest"] == seeded.digests[i["tag"]] for i in images)
 
+    # and render puts exactly that set, pinned by digest, into the hub's inputs
+    from sciplat.render import prepare
+
+    _, _, tfvars, render_warnings = prepare(env_file)
+    assert tfvars["hub"]["images"] == images
+    assert not [w for w in render_warnings if "image" in w]
+
 
 def test_cli_errors_are_one_line_and_exit_codes(seeded: Seeded, env_file: Path) -> None:
     missing = run_cli("--registry", seeded.registry.url, "--repository", "no-such-repo")
@@ -491,3 +503,16 @@ def test_cli_errors_are_one_line_and_exit_codes(seeded: Seeded, env_file: Path) 
     assert no_env.returncode == 2 and "needs ENV" in no_env.stderr
     lock = env_file.parent / "images" / "stable.json"
     assert not lock.exists()  # nothing written on error
+
+
+def test_forbidden_and_persistent_timeouts_are_clear(proxy: tuple[str, ProxyState]) -> None:
+    url, state = proxy
+    state.faults = [Fault("/tags/list", "403", 1)]
+    with client(url) as c, pytest.raises(RegistryError, match=r"denied \(HTTP 403\)"):
+        c.list_tags(REPO)
+    assert len(state.requests("/tags/list")) == 1  # a 403 is not retried
+
+    state.faults = [Fault("/manifests/w_2026_47$", "delay:0.6", 10)]
+    with client(url, timeout=0.2, retries=1) as c, pytest.raises(RegistryError) as info:
+        c.digest(REPO, "w_2026_47")
+    assert "timed out after 2 attempts" in str(info.value)
