@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,15 @@ def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
+
+
+@functools.lru_cache(maxsize=256)
+def _load_yaml(text: str) -> Any:
+    """Parse one values document (cached: before and after often share documents)."""
+    return yaml.load(text, Loader=_LOADER)
+
+
 def _values(release: Any) -> tuple[dict[str, Any], bool]:
     """Merge a helm_release's `values` documents in order, as Helm does."""
     merged: dict[str, Any] = {}
@@ -39,12 +49,12 @@ def _values(release: Any) -> tuple[dict[str, Any], bool]:
             incomplete = True
             continue
         try:
-            loaded = yaml.safe_load(doc)
+            loaded = _load_yaml(doc)
         except yaml.YAMLError:
             incomplete = True
             continue
         if isinstance(loaded, dict):
-            merged = _merge(merged, loaded)
+            merged = _merge(merged, loaded)  # _merge never mutates its inputs
     return merged, incomplete
 
 

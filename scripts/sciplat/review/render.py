@@ -6,8 +6,7 @@ import difflib
 import json
 from typing import Any
 
-from rich.console import Console, Group
-from rich.markup import escape
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -25,6 +24,7 @@ from sciplat.review.report import Review
 
 MAX_VALUE = 72  # characters of a value shown inline
 DETAILS_AFTER = 8  # longer lists fold into <details> in Markdown
+TEXT_COST_LINES = 20  # the terminal shows the biggest cost changes; md and json show all
 CHANGE_ORDER = ("replace", "delete", "update", "create", "read", "forget")
 HEADINGS = {
     "replace": "Replaced",
@@ -300,17 +300,17 @@ _ACTION_STYLE = {
 }
 
 
-def _attr_table(change: ResourceChange) -> Table:
-    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, padding=(0, 2))
-    table.add_column("attribute", overflow="fold")
-    table.add_column("before", overflow="fold")
-    table.add_column("after", overflow="fold")
+def _attr_lines(change: ResourceChange, text: Text) -> None:
+    """Changed attributes as aligned lines: path, before -> after (cheap for huge plans)."""
+    width = min(max((len(a.path) for a in change.attributes), default=0), 48)
     for attr in change.attributes:
-        path = Text(attr.path)
+        text.append(f"      {attr.path:<{width}}  ")
+        text.append(show_value(attr.before), style="red")
+        text.append(" -> ")
+        text.append(show_value(attr.after), style="green")
         if attr.forces_replace:
-            path.append(" (forces replacement)", style="bold magenta")
-        table.add_row(path, show_value(attr.before), show_value(attr.after))
-    return table
+            text.append("  (forces replacement)", style="bold magenta")
+        text.append("\n")
 
 
 def print_text(review: Review, console: Console) -> None:
@@ -328,11 +328,14 @@ def print_text(review: Review, console: Console) -> None:
     summary.add_row(Text("total", style="bold"), *(str(counts[a]) for a in shown))
     console.print(summary)
 
+    # One Text per section: printing thousands of small renderables is what makes rich slow.
     for severity, findings in ((BLOCKING, review.blocking), (WARNING, review.warnings)):
         if findings:
-            console.print(Text(f"\n{severity.upper()} ({len(findings)})", style=_STYLE[severity]))
+            block = Text(f"\n{severity.upper()} ({len(findings)})\n", style=_STYLE[severity])
             for f in findings:
-                console.print(Text.assemble(("  " + f.address, "bold"), ": ", f.message))
+                block.append("  " + f.address, style="bold")
+                block.append(f": {f.message}\n")
+            console.print(block, end="", soft_wrap=True)
     if review.infos:
         console.print(Text(f"\ninfo: {len(review.infos)} routine changes", style="dim"))
 
@@ -340,14 +343,14 @@ def print_text(review: Review, console: Console) -> None:
         group = [c for c in review.changes if c.action == action]
         if not group:
             continue
-        console.print(Text(f"\n{HEADINGS[action]} ({len(group)})", style=_ACTION_STYLE[action]))
+        block = Text(f"\n{HEADINGS[action]} ({len(group)})\n", style=_ACTION_STYLE[action])
         for change in group:
-            line = Text("  " + change.address, style="bold")
+            block.append("  " + change.address, style="bold")
             if change.action == "replace":
-                line.append("  forced by: " + replace_cause(change))
-            console.print(line)
-            if change.attributes:
-                console.print(Group(_attr_table(change)), style=None, soft_wrap=False)
+                block.append("  forced by: " + replace_cause(change))
+            block.append("\n")
+            _attr_lines(change, block)
+        console.print(block, end="", soft_wrap=True)
 
     moved = [c for c in review.plan.changes if c.previous_address]
     if moved:
@@ -360,38 +363,47 @@ def print_text(review: Review, console: Console) -> None:
                 f"\nDrift: changed outside Terraform ({len(review.plan.drift)})", style="bold cyan"
             )
         )
+        block = Text()
         for d in review.plan.drift:
             what = "deleted outside Terraform" if d.action == "delete" else "changed"
-            console.print(Text(f"  {d.address}: {what}", style="bold"))
-            if d.attributes:
-                console.print(_attr_table(d))
+            block.append(f"  {d.address}: {what}\n", style="bold")
+            _attr_lines(d, block)
+        console.print(block, end="", soft_wrap=True)
     if review.plan.outputs:
-        console.print(Text("\nOutputs", style="bold"))
+        block = Text("\nOutputs\n", style="bold")
         for o in review.plan.outputs:
-            console.print(
-                f"  {escape(o.name)}: {o.action}, {escape(show_value(o.before))} -> "
-                f"{escape(show_value(o.after))}"
+            block.append(
+                f"  {o.name}: {o.action}, {show_value(o.before)} -> {show_value(o.after)}\n"
             )
+        console.print(block, end="", soft_wrap=True)
     cost = review.cost
-    console.print(Text("\nCost (estimated, per month)", style="bold"))
+    block = Text("\nCost (estimated, per month)\n", style="bold")
     if cost.available:
-        console.print(
+        block.append(
             f"  {_money(cost.before_usd)} -> {_money(cost.after_usd)} "
-            f"({_delta(cost.delta_usd)}), {cost.region} prices of {cost.price_date}"
+            f"({_delta(cost.delta_usd)}), {cost.region} prices of {cost.price_date}\n"
         )
-        for line in cost.lines:
-            console.print(
-                f"  {line.address}: {_money(line.before_usd)} -> {_money(line.after_usd)}"
+        biggest = sorted(cost.lines, key=lambda c: -abs(c.after_usd - c.before_usd))
+        for line in biggest[:TEXT_COST_LINES]:
+            block.append(
+                f"  {line.address}: {_money(line.before_usd)} -> {_money(line.after_usd)}\n"
             )
-        for note in cost.notes:
-            console.print(Text(f"  {note}", style="dim"))
+        if len(biggest) > TEXT_COST_LINES:
+            more = len(biggest) - TEXT_COST_LINES
+            block.append(f"  ... and {more} smaller changes (see --format md or json)\n")
+        for note in cost.notes[:TEXT_COST_LINES]:
+            block.append(f"  {note}\n", style="dim")
+        if len(cost.notes) > TEXT_COST_LINES:
+            block.append(f"  ... and {len(cost.notes) - TEXT_COST_LINES} more notes\n", style="dim")
     else:
-        console.print(f"  not estimated: {'; '.join(cost.notes)}")
+        block.append(f"  not estimated: {'; '.join(cost.notes)}\n")
+    console.print(block, end="", soft_wrap=True)
     if review.images.added or review.images.removed:
-        console.print(Text("\nLab images", style="bold"))
+        block = Text("\nLab images\n", style="bold")
         for ref in review.images.added:
-            console.print(Text(f"  + {ref}", style="green"))
+            block.append(f"  + {ref}\n", style="green")
         for ref in review.images.removed:
-            console.print(Text(f"  - {ref}", style="red"))
+            block.append(f"  - {ref}\n", style="red")
+        console.print(block, end="", soft_wrap=True)
     style = "bold red" if review.blocking else ("yellow" if review.warnings else "green")
     console.print(Text("\n" + verdict(review), style=style))
