@@ -76,7 +76,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
 @dataclass
 class Fault:
     pattern: str  # regex on the request path
-    action: str  # "500", "429", "503", "delay:SECONDS"
+    action: str  # "500", "429", "503", "delay:SECONDS", "redirect:LOCATION"
     count: int = 1
 
 
@@ -133,6 +133,8 @@ class _Handler(BaseHTTPRequestHandler):
         if action is not None:
             if action.startswith("delay:"):
                 time.sleep(float(action.split(":", 1)[1]))
+            elif action.startswith("redirect:"):
+                return self._reply(307, b"", {"Location": action.split(":", 1)[1]})
             else:
                 headers = {"Retry-After": "0"} if action == "429" else {}
                 return self._reply(int(action), b'{"errors":[]}', headers)
@@ -516,3 +518,11 @@ def test_forbidden_and_persistent_timeouts_are_clear(proxy: tuple[str, ProxyStat
     with client(url, timeout=0.2, retries=1) as c, pytest.raises(RegistryError) as info:
         c.digest(REPO, "w_2026_47")
     assert "timed out after 2 attempts" in str(info.value)
+
+
+def test_redirects_are_followed(proxy: tuple[str, ProxyState], seeded: Seeded) -> None:
+    url, state = proxy
+    state.faults = [Fault("/manifests/moved$", f"redirect:/v2/{REPO}/manifests/w_2026_47")]
+    with client(url) as c:
+        assert c.digest(REPO, "moved") == seeded.digests["w_2026_47"]
+    assert state.requests("/manifests/w_2026_47$")
