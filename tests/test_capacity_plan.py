@@ -29,11 +29,11 @@ def test_stable_worked_example() -> None:
     d = plan_capacity(stable()).to_dict()
     # n2-standard-8: 8 - (0.06 + 0.01 + 0.01 + 4 x 0.0025) = 7.91 cores allocatable.
     assert d["node"]["allocatable"]["cpu"] == pytest.approx(7.91)
-    # DaemonSets (network policy on): 0.428 cores, 520 MiB, 8 pods.
-    assert d["node"]["daemonsets"] == {"cpu": 0.428, "memory_gib": 0.508, "pods": 8}
-    # CPU: floor(7.482 / 0.5) = 14; memory: floor(27.22 / 0.5) = 54; pods: 32 - 8 = 24;
+    # Per-node pods (network policy on): 0.443 cores, 566 MiB, 9 pods.
+    assert d["node"]["daemonsets"] == {"cpu": 0.443, "memory_gib": 0.553, "pods": 9}
+    # CPU: floor(7.467 / 0.5) = 14; memory: floor(27.17 / 0.5) = 54; pods: 32 - 9 = 23;
     # ephemeral: one 375 GiB local SSD less 10 % eviction less 108 GiB image cache = 229.
-    assert d["constraints"] == {"cpu": 14, "memory": 54, "pods": 24, "ephemeral_storage": 229}
+    assert d["constraints"] == {"cpu": 14, "memory": 54, "pods": 23, "ephemeral_storage": 229}
     assert d["users_per_node"] == 14
     assert d["binding_constraint"] == "cpu"
     # 100 users + 20 % headroom over 14 per node = 9 nodes; a quarter of the peak warm = 2.
@@ -124,7 +124,7 @@ def test_users_override_scales_registered_users_in_the_same_ratio() -> None:
 def test_machine_type_override_and_local_ssd_fallback() -> None:
     d = plan_capacity(stable(), machine_type="n2-highmem-16").to_dict()
     assert d["node"]["machine_type"] == "n2-highmem-16"
-    assert d["binding_constraint"] == "pods"  # 30 by CPU, but 32 - 8 DaemonSet pods = 24
+    assert d["binding_constraint"] == "pods"  # 30 by CPU, but 32 - 9 per-node pods = 23
     t2d = plan_capacity(stable(), machine_type="t2d-standard-8")
     assert t2d.to_dict()["node"]["local_ssd_count"] == 0
     assert any("cannot attach local SSDs" in w for w in t2d.warnings)
@@ -279,17 +279,18 @@ def test_second_user_pool_is_sized_and_reported() -> None:
     d = plan_capacity(env).to_dict()
     assert [p["name"] for p in d["user_pools"]] == ["user", "user-large"]
     second = d["user_pools"][1]
-    assert second["min_nodes"] == 0 and second["max_nodes"] == math.ceil(120 / 24)
+    assert second["users_per_node"] == 23  # 32 pods less 9 per-node pods
+    assert second["min_nodes"] == 0 and second["max_nodes"] == math.ceil(120 / 23)
     assert d["user_pool"]["name"] == "user"
     # Address ranges must hold both pools at their maximum.
-    assert d["network"]["pod_addresses_planned"] == (9 + 5) * 64 + 3 * 256
+    assert d["network"]["pod_addresses_planned"] == (9 + 6) * 64 + 3 * 256
 
 
 def test_core_pool_grows_with_the_hub() -> None:
     small = plan_capacity(stable()).to_dict()["core_pool"]
     assert (small["min_nodes"], small["max_nodes"]) == (1, 3)
     big = plan_capacity(stable(), users=10_000).to_dict()["core_pool"]
-    # 1.52 cores of core pods + 1 core per 1000 users = 11.52 cores over 3.49 per e2-standard-4.
+    # 1.52 cores of core pods + 1 core per 1000 users = 11.52 cores over 3.48 per e2-standard-4.
     assert big["nodes_needed"] == 4
     assert big["min_nodes"] == 4 and big["max_nodes"] == 4
 

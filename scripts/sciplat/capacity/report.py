@@ -56,7 +56,7 @@ def _rows_summary(d: dict[str, Any]) -> list[tuple[str, str]]:
         (
             "after DaemonSets",
             f"{avail['cpu']:.2f} cores, {avail['memory_gib']:.2f} GiB, {avail['pods']} pods "
-            f"({node['daemonsets']['pods']} DaemonSets)",
+            f"({node['daemonsets']['pods']} per-node system pods)",
         ),
         (
             "users per node",
