@@ -23,6 +23,11 @@ variable "load_balancer_ip" {
   description = "Reserved address of the proxy's LoadBalancer service (the DNS record of the domain points at it); null = ephemeral."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.load_balancer_ip == null || can(cidrhost("${var.load_balancer_ip}/32", 0))
+    error_message = "load_balancer_ip must be an IPv4 address or null."
+  }
 }
 
 variable "auth" {
