@@ -350,3 +350,17 @@ def test_scale_report_says_when_the_plan_refuses() -> None:
     assert report[1000]["plan"] is None
     assert "network.pods_cidr" in report[1000]["refused"]
     assert "IP ranges" in report[1000]["breaks"]
+
+
+def test_cluster_size_quota_warning() -> None:
+    env = stable()
+    env["gcp"]["zones"] = [f"us-central1-{z}" for z in "abcdef"]  # pool limit 6,000 nodes
+    env["resources"]["cpu_guarantee_cores"] = 4  # one user per n2-standard-8
+    env["network"].update(pods_cidr="10.64.0.0/11", subnet_cidr="10.10.0.0/18")
+    quiet = plan_capacity(env, users=4000)  # 4,800 user nodes + 3 core
+    assert not any("quota" in w for w in quiet.warnings)
+    loud = plan_capacity(env, users=4500)  # 5,400 user nodes
+    assert loud.user_max_nodes == 5400
+    assert any("cluster size quota" in w for w in loud.warnings)
+    rows = {r["limit"]: r["breaks_at_users"] for r in breakpoints(Planner(env))}
+    assert rows["cluster size quota"] == math.floor((5000 - 3) * 1 / 1.2)

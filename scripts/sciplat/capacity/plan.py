@@ -628,6 +628,12 @@ class Planner:
                 "node_pools",
                 f"{total_nodes} nodes are above GKE's {self.cluster_node_limit} nodes per cluster",
             )
+        quota = int(self.limits["quota_nodes_per_cluster"])
+        if total_nodes > quota:
+            warnings.append(
+                f"{total_nodes} nodes at most: above {quota:,} nodes GKE needs a cluster size "
+                "quota increase from Google support"
+            )
         net = self.network
         if pods_needed > net.pods.num_addresses:
             raise CapacityError(

@@ -26,6 +26,7 @@ def breakpoints(planner: Planner) -> list[dict[str, Any]]:
         home_tier = planner.home_tier
     home_max = tier_max_gib(home_tier)
     pods_cluster = int(limits["max_pods_per_cluster"])
+    quota = int(limits["quota_nodes_per_cluster"])
     rows = [
         {
             "limit": "user pool nodes",
@@ -43,6 +44,12 @@ def breakpoints(planner: Planner) -> list[dict[str, Any]]:
             "breaks_at_users": net["max_users"],
             "plan": "refuses; widen network.pods_cidr / subnet_cidr before growing (secondary "
             "ranges cannot shrink later)",
+        },
+        {
+            "limit": "cluster size quota",
+            "detail": f"more than {quota:,} nodes needs a quota increase from Google support",
+            "breaks_at_users": math.floor((quota - planner.core_max) * upn / grow),
+            "plan": "warns; request the quota increase before growing past it",
         },
         {
             "limit": "cluster nodes",
