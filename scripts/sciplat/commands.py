@@ -12,7 +12,7 @@ from rich.console import Console
 from sciplat.config import environment_names, load_environment
 from sciplat.errors import ConfigError, SciplatError, UsageError
 
-console = Console(emoji=False, highlight=False)
+console = Console(emoji=False, highlight=False, soft_wrap=True)
 err = Console(stderr=True, emoji=False, highlight=False)
 
 
@@ -90,7 +90,7 @@ def render(
 
     result = do_render(env, build_dir=build_dir)
     for warning in result.warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}")
+        err.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
     if as_json:
         typer.echo(json.dumps(result.tfvars, indent=2, sort_keys=True))
         return
