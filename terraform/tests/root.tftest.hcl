@@ -1,0 +1,368 @@
+# Plan-level behaviour of the root module: the modules wired together for one environment,
+# against the google, kubernetes and helm providers' schemas (mocked). The fixture below is a
+# stable-like environment as `sciplat render` writes it; tests/environments/ runs the shipped
+# environments themselves.
+
+mock_provider "google" {}
+mock_provider "kubernetes" {}
+mock_provider "helm" {}
+
+variables {
+  environment      = "test"
+  project_id       = "sciplat-test"
+  region           = "us-central1"
+  zones            = ["us-central1-a", "us-central1-b", "us-central1-c"]
+  regional_cluster = true
+  labels = {
+    environment  = "test"
+    "managed-by" = "sciplat"
+  }
+  network = {
+    master_cidr   = "172.16.0.16/28"
+    name          = "sciplat-test-vpc"
+    pods_cidr     = "10.12.0.0/14"
+    services_cidr = "10.10.16.0/20"
+    subnet_cidr   = "10.10.0.0/20"
+  }
+  cluster = {
+    authorized_networks = [
+      {
+        cidr_block   = "203.0.113.0/24"
+        display_name = "operators"
+      },
+    ]
+    deletion_protection = true
+    maintenance_exclusions = [
+      {
+        end_time   = "2027-01-04T00:00:00Z"
+        name       = "end-of-year"
+        scope      = "NO_MINOR_OR_NODE_UPGRADES"
+        start_time = "2026-12-18T00:00:00Z"
+      },
+    ]
+    maintenance_window = {
+      end_time   = "2026-01-03T13:00:00Z"
+      recurrence = "FREQ=WEEKLY;BYDAY=SA,SU"
+      start_time = "2026-01-03T07:00:00Z"
+    }
+    name            = "sciplat-test"
+    network_policy  = true
+    release_channel = "STABLE"
+  }
+  core_pool = {
+    disk_size_gib = 100
+    disk_type     = "pd-balanced"
+    machine_type  = "e2-standard-4"
+    max_nodes     = 3
+    min_nodes     = 1
+  }
+  user_pools = [
+    {
+      disk_size_gib     = 200
+      disk_type         = "pd-ssd"
+      image_streaming   = true
+      local_ssd_count   = 1
+      machine_type      = "n2-standard-8"
+      max_nodes         = 9
+      max_pods_per_node = 32
+      min_nodes         = 2
+      name              = "user"
+      spot              = false
+    },
+  ]
+  filestore = {
+    admin_cidrs = []
+    backups = {
+      enabled        = true
+      retention_days = 14
+      schedule       = "0 3 * * *"
+    }
+    home = {
+      capacity_gib = 25000
+      name         = "sciplat-test-home"
+      share_name   = "home"
+      tier         = "BASIC_HDD"
+    }
+    shared = {
+      capacity_gib = 10240
+      name         = "sciplat-test-shared"
+      share_name   = "shared"
+      tier         = "BASIC_HDD"
+    }
+  }
+  registry_mirror = {
+    cache_gib = 250
+    enabled   = true
+    upstreams = [
+      {
+        credentials_secret = null
+        name               = "dockerhub"
+        registry           = "docker.io"
+        username           = null
+      },
+      {
+        credentials_secret = null
+        name               = "quay"
+        registry           = "quay.io"
+        username           = null
+      },
+      {
+        credentials_secret = null
+        name               = "ghcr"
+        registry           = "ghcr.io"
+        username           = null
+      },
+      {
+        credentials_secret = null
+        name               = "k8s"
+        registry           = "registry.k8s.io"
+        username           = null
+      },
+    ]
+  }
+  hub = {
+    auth = {
+      admin_users          = ["platform-admin"]
+      cilogon_idps         = []
+      client_id            = "sciplat-test-oauth"
+      client_secret_secret = "sciplat-test-oauth-client-secret"
+      github_organizations = ["sciplat-users"]
+      type                 = "github"
+    }
+    chart_version = "4.4.0"
+    culling = {
+      enabled         = true
+      every_seconds   = 300
+      max_age_seconds = 0
+      timeout_seconds = 3600
+    }
+    domain         = "test.sciplat.example.org"
+    home_quota_gib = 50
+    images = [
+      {
+        registry     = "docker.io"
+        repository   = "lsstsqre/sciplat-lab"
+        tag          = "recommended"
+        digest       = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+        class        = "alias"
+        display_name = "Recommended"
+        recommended  = true
+      },
+      {
+        registry     = "docker.io"
+        repository   = "lsstsqre/sciplat-lab"
+        tag          = "w_2026_47"
+        digest       = null
+        class        = "weekly"
+        display_name = "Weekly 2026_47"
+        recommended  = false
+      },
+      {
+        registry     = "ghcr.io"
+        repository   = "sciplat/tools-lab"
+        tag          = "1.2.0"
+        digest       = null
+        class        = "release"
+        display_name = "Tools 1.2.0"
+        recommended  = false
+      },
+    ]
+    lab = {
+      default_url           = "/lab"
+      start_timeout_seconds = 600
+      uid_gid_source        = "identity_provider"
+    }
+    namespace = "hub"
+    profiles = [
+      {
+        cpu_guarantee_cores  = 0.5
+        cpu_limit_cores      = 1
+        default              = false
+        display_name         = "Small (1 core, 3 GiB)"
+        memory_guarantee_gib = 0.5
+        memory_limit_gib     = 3
+        name                 = "small"
+      },
+      {
+        cpu_guarantee_cores  = 0.5
+        cpu_limit_cores      = 2
+        default              = true
+        display_name         = "Medium (2 cores, 6 GiB)"
+        memory_guarantee_gib = 0.5
+        memory_limit_gib     = 6
+        name                 = "medium"
+      },
+      {
+        cpu_guarantee_cores  = 0.5
+        cpu_limit_cores      = 4
+        default              = false
+        display_name         = "Large (4 cores, 8 GiB)"
+        memory_guarantee_gib = 0.5
+        memory_limit_gib     = 8
+        name                 = "large"
+      },
+    ]
+  }
+}
+
+run "modules_are_wired" {
+  command = plan
+
+  assert {
+    condition     = output.cluster_name == "sciplat-test" && module.gke.user_pool_names == ["user"]
+    error_message = "the cluster and its user pool"
+  }
+  assert {
+    condition     = module.filestore.home_capacity_gib == 25000 && module.filestore.home_share == "/home"
+    error_message = "the home share is sized by the capacity plan"
+  }
+  assert {
+    condition     = length(module.filestore.backup_jobs) == 2
+    error_message = "both shares are backed up"
+  }
+  assert {
+    condition     = output.mirror_prefixes["docker.io"] == "us-central1-docker.pkg.dev/sciplat-test/dockerhub"
+    error_message = "the mirror prefix of Docker Hub"
+  }
+  assert {
+    condition     = module.registry_mirror[0].keep_versions == 6
+    error_message = "keep floor(250 / (4 upstreams x 10 GiB)) = 6 versions of each image"
+  }
+  assert {
+    condition = output.image_refs == [
+      "us-central1-docker.pkg.dev/sciplat-test/dockerhub/lsstsqre/sciplat-lab@sha256:1111111111111111111111111111111111111111111111111111111111111111",
+      "us-central1-docker.pkg.dev/sciplat-test/dockerhub/lsstsqre/sciplat-lab:w_2026_47",
+      "us-central1-docker.pkg.dev/sciplat-test/ghcr/sciplat/tools-lab:1.2.0",
+    ]
+    error_message = "images are pulled through the mirror, by digest when pinned"
+  }
+  assert {
+    condition     = output.hub_url == "https://test.sciplat.example.org/" && module.hub.namespace == "hub"
+    error_message = "the Hub's URL and namespace"
+  }
+  assert {
+    condition     = toset(keys(google_project_service.apis)) == toset(["artifactregistry.googleapis.com", "cloudscheduler.googleapis.com", "compute.googleapis.com", "container.googleapis.com", "file.googleapis.com", "secretmanager.googleapis.com", "workflows.googleapis.com"])
+    error_message = "exactly the APIs the platform uses"
+  }
+}
+
+run "without_the_mirror_images_come_from_upstream" {
+  command = plan
+
+  variables {
+    registry_mirror = merge(var.registry_mirror, { enabled = false })
+  }
+
+  assert {
+    condition     = length(module.registry_mirror) == 0 && output.mirror_prefixes == {}
+    error_message = "no mirror when it is disabled"
+  }
+  assert {
+    condition     = output.image_refs[1] == "docker.io/lsstsqre/sciplat-lab:w_2026_47"
+    error_message = "images are pulled from their upstream"
+  }
+}
+
+run "backups_off" {
+  command = plan
+
+  variables {
+    filestore = merge(var.filestore, { backups = { enabled = false, schedule = "0 3 * * *", retention_days = 14 } })
+  }
+
+  assert {
+    condition     = module.filestore.backup_jobs == []
+    error_message = "no backup jobs when backups are off"
+  }
+}
+
+run "rejects_unknown_release_channel" {
+  command = plan
+  variables {
+    cluster = merge(var.cluster, { release_channel = "FAST" })
+  }
+  expect_failures = [var.cluster]
+}
+
+run "rejects_world_open_control_plane" {
+  command = plan
+  variables {
+    cluster = merge(var.cluster, { authorized_networks = [{ cidr_block = "0.0.0.0/0", display_name = "all" }] })
+  }
+  expect_failures = [var.cluster]
+}
+
+run "rejects_user_pool_named_core" {
+  command = plan
+  variables {
+    user_pools = [merge(var.user_pools[0], { name = "core" })]
+  }
+  expect_failures = [var.user_pools]
+}
+
+run "rejects_hdd_user_pool" {
+  command = plan
+  variables {
+    user_pools = [merge(var.user_pools[0], { disk_type = "pd-standard" })]
+  }
+  expect_failures = [var.user_pools]
+}
+
+run "rejects_unknown_filestore_tier" {
+  command = plan
+  variables {
+    filestore = merge(var.filestore, { home = merge(var.filestore.home, { tier = "STANDARD" }) })
+  }
+  expect_failures = [var.filestore]
+}
+
+run "rejects_duplicate_upstreams" {
+  command = plan
+  variables {
+    registry_mirror = merge(var.registry_mirror, { upstreams = [
+      { name = "dockerhub", registry = "docker.io", credentials_secret = null, username = null },
+      { name = "dockerhub2", registry = "docker.io", credentials_secret = null, username = null },
+    ] })
+  }
+  expect_failures = [var.registry_mirror]
+}
+
+run "rejects_github_auth_without_organizations" {
+  command = plan
+  variables {
+    hub = merge(var.hub, { auth = merge(var.hub.auth, { github_organizations = [] }) })
+  }
+  expect_failures = [var.hub]
+}
+
+run "rejects_two_default_profiles" {
+  command = plan
+  variables {
+    hub = merge(var.hub, { profiles = [for p in var.hub.profiles : merge(p, { default = true })] })
+  }
+  expect_failures = [var.hub]
+}
+
+run "rejects_malformed_digest" {
+  command = plan
+  variables {
+    hub = merge(var.hub, { images = [merge(var.hub.images[0], { digest = "sha256:abc" })] })
+  }
+  expect_failures = [var.hub]
+}
+
+run "rejects_control_plane_range_not_a_28" {
+  command = plan
+  variables {
+    network = merge(var.network, { master_cidr = "172.16.0.0/24" })
+  }
+  expect_failures = [var.network]
+}
+
+run "rejects_upper_case_labels" {
+  command = plan
+  variables {
+    labels = { Environment = "test" }
+  }
+  expect_failures = [var.labels]
+}
