@@ -161,3 +161,17 @@ def test_installed_command_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def test_plot_marks_where_the_plan_refuses(tmp_path: Path) -> None:
+    from sciplat.capacity import Planner
+    from sciplat.capacity.plot import sweep, sweep_points
+
+    env = yaml.safe_load((ROOT / "env" / "stable.yaml").read_text())
+    env["network"]["pods_cidr"] = "10.12.0.0/18"  # 16,384 addresses: 244 user nodes
+    points = sweep(Planner(env), sweep_points())
+    refused = [p for p in points if "refused" in p]
+    assert refused and refused[0]["refused"].startswith("network.pods_cidr:")
+    first = refused[0]["users"]
+    assert all("refused" in p for p in points if p["users"] >= first)  # monotone
+    assert sweep_points()[0] == 1 and sweep_points()[-1] == 10_000

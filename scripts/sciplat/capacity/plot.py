@@ -80,9 +80,16 @@ def write_plot(planner: Planner, path: Path, *, target: int, max_users: int = 10
         bbox={"boxstyle": "round", "fc": "white", "alpha": 0.9},
         arrowprops={"arrowstyle": "->", "lw": 0.8},
     )
-    refused = [p["users"] for p in points if "refused" in p]
+    refused = [p for p in points if "refused" in p]
     if refused:
-        ax.axvspan(min(refused), max_users, color="grey", alpha=0.15, label="plan refuses")
+        why = refused[0]["refused"].split(":", 1)[0]
+        ax.axvspan(
+            refused[0]["users"],
+            max_users,
+            color="grey",
+            alpha=0.15,
+            label=f"plan refuses ({why})",
+        )
     handles = ax.get_legend_handles_labels()
     handles2 = ax2.get_legend_handles_labels()
     ax.legend(handles[0] + handles2[0], handles[1] + handles2[1], loc="upper left", fontsize=8)
