@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -429,12 +430,13 @@ def env_file(seeded: Seeded, tmp_path: Path) -> Path:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    sciplat = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "sciplat"
-    if not sciplat.exists():
-        sciplat = ROOT / ".venv" / "bin" / "sciplat"
     env = {**os.environ, "COLUMNS": "160", "DOCKER_CONFIG": str(ROOT / "nonexistent")}
     return subprocess.run(
-        [str(sciplat), "images", *args], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-m", "sciplat.cli", "images", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 
