@@ -326,8 +326,8 @@ def explain_terraform_error(stderr: str, env_name: str, data: Mapping[str, Any])
         ident = lock_id.group(1) if lock_id else "LOCK_ID"
         return (
             f"The state of {env_name} is locked{holder} (lock {ident}): wait for that run to "
-            f"finish; if it crashed, run `sciplat tf force-unlock {ident}` in the root module "
-            "with the same backend, then plan again."
+            f"finish; if it crashed, run `TF_DATA_DIR=build/{env_name}/.terraform terraform "
+            f"-chdir=terraform force-unlock {ident}`, then plan again."
         )
     if re.search(
         r"could not find default credentials|oauth2: cannot fetch token|invalid_grant|"
