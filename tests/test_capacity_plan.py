@@ -52,6 +52,7 @@ def test_stable_worked_example() -> None:
         "total_gib": 25000,
         "needed_gib": 25000.0,
         "monthly_usd": 5000.0,
+        "can_shrink": False,  # Basic tiers only grow: a smaller plan later means a new instance
     }
     assert d["filestore"]["shared"]["tier"] == "BASIC_HDD"
     assert d["filestore"]["shared"]["capacity_gib"] == 10240

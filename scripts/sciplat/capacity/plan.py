@@ -264,6 +264,7 @@ class FilestoreChoice:
             "total_gib": self.capacity_gib * self.instances,
             "needed_gib": _round(self.needed_gib, 1),
             "monthly_usd": _round(self.monthly_usd),
+            "can_shrink": bool(load("filestore.json")["tiers"][self.tier]["shrink"]),
         }
 
 
