@@ -1,0 +1,138 @@
+"""The root module plans for every shipped environment (providers mocked, real provider schemas).
+
+A copy of terraform/ and modules/ in a temporary directory gets one `terraform test` file that
+plans the root with each environment's rendered tfvars and mocked google, kubernetes and helm
+providers, and asserts how the modules are wired (mirror prefixes, image references, outputs).
+It needs the offline provider schemas that `sciplat providers` builds; without them it skips.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_tf_contract import ENV_NAMES, REPO_ROOT, rendered_tfvars
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def cli_config() -> Path:
+    try:
+        from sciplat.tfcheck import cli_config_path
+    except ImportError as exc:
+        pytest.skip(f"sciplat.tfcheck not available: {exc}")
+    path = cli_config_path()
+    if not path.is_file():
+        pytest.skip(f"no provider stand-ins at {path}; run `make providers`")
+    return path
+
+
+def expected_refs(tfvars: dict[str, Any]) -> list[str]:
+    mirror = tfvars["registry_mirror"]
+    prefixes = (
+        {
+            u["registry"]: f"{tfvars['region']}-docker.pkg.dev/{tfvars['project_id']}/{u['name']}"
+            for u in mirror["upstreams"]
+        }
+        if mirror["enabled"]
+        else {}
+    )
+    refs = []
+    for image in tfvars["hub"]["images"]:
+        host = image["registry"]
+        base = prefixes.get(host, host) + "/" + image["repository"]
+        refs.append(f"{base}@{image['digest']}" if image["digest"] else f"{base}:{image['tag']}")
+    return refs
+
+
+def hcl(value: Any) -> str:
+    """A JSON value as an HCL expression (JSON is valid HCL expression syntax for these)."""
+    return json.dumps(value)
+
+
+def tftest_text(tfvars: dict[str, Any]) -> str:
+    mirror = tfvars["registry_mirror"]
+    registries = sorted(u["registry"] for u in mirror["upstreams"]) if mirror["enabled"] else []
+    return f"""
+mock_provider "google" {{
+  override_during = plan
+}}
+
+mock_provider "kubernetes" {{
+  override_during = plan
+}}
+
+mock_provider "helm" {{
+  override_during = plan
+}}
+
+run "environment_plans" {{
+  command = plan
+
+  assert {{
+    condition     = jsonencode(output.image_refs) == jsonencode({hcl(expected_refs(tfvars))})
+    error_message = "images must go through the mirror and be pinned by digest when known"
+  }}
+  assert {{
+    condition     = jsonencode(sort(keys(output.mirror_prefixes))) == jsonencode({hcl(registries)})
+    error_message = "one mirror prefix per configured upstream, none when the mirror is off"
+  }}
+  assert {{
+    condition     = output.hub_url == {hcl(f"https://{tfvars['hub']['domain']}/")}
+    error_message = "the hub URL comes from hub.domain"
+  }}
+  assert {{
+    condition     = output.cluster_name == {hcl(tfvars["cluster"]["name"])}
+    error_message = "the cluster name comes from cluster.name"
+  }}
+  assert {{
+    condition     = output.environment == {hcl(tfvars["environment"])}
+    error_message = "the environment output names the state's environment"
+  }}
+  assert {{
+    condition     = length(google_project_service.apis) == 7
+    error_message = "the root enables the APIs the modules use"
+  }}
+}}
+"""
+
+
+@pytest.mark.parametrize("env_name", ENV_NAMES)
+def test_root_plans_each_environment(tmp_path: Path, env_name: str) -> None:
+    config = cli_config()
+    tfvars, how = rendered_tfvars(env_name)
+    tfvars = json.loads(json.dumps(tfvars))
+    ignore = shutil.ignore_patterns("tests", ".terraform", ".terraform.lock.hcl", "README.md")
+    for part in ("terraform", "modules"):
+        shutil.copytree(REPO_ROOT / part, tmp_path / part, ignore=ignore)
+    root = tmp_path / "terraform"
+    (root / "tests").mkdir()
+    (root / "tests" / "plan.tftest.hcl").write_text(tftest_text(tfvars), encoding="utf-8")
+    (root / "env.tfvars.json").write_text(json.dumps(tfvars), encoding="utf-8")
+
+    from sciplat.terraform import find_engine
+
+    engine = find_engine()
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(config), "TF_IN_AUTOMATION": "1"}
+    # Providers come from dev_overrides, so only the modules need installing (no `init`).
+    init = subprocess.run(
+        engine.argv([f"-chdir={root}", "get", "-no-color"]),
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert init.returncode == 0, init.stderr
+    result = subprocess.run(
+        engine.argv([f"-chdir={root}", "test", "-no-color", "-var-file=env.tfvars.json"]),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert result.returncode == 0, f"{env_name} ({how}):\n{result.stdout}\n{result.stderr}"
+    assert "1 passed, 0 failed" in result.stdout
