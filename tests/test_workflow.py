@@ -218,3 +218,17 @@ def test_bad_environment_stops_before_terraform(site: Site) -> None:
     assert result.code == 2
     assert "release_channel" in result.err and "Traceback" not in result.err
     assert not (site.out / "plan.tfplan").exists()
+
+
+@needs_terraform
+def test_apply_refuses_when_rendering_would_now_differ(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Code outside Terraform changed (here the pinned chart version in render.py)."""
+    assert site.cli("plan").code == 0
+    import sciplat.render
+
+    monkeypatch.setattr(sciplat.render, "Z2JH_CHART_VERSION", "9.9.9")
+    result = site.cli("apply")
+    assert result.code == 5
+    assert "rendering the environment now gives different tfvars" in result.err

@@ -526,8 +526,11 @@ def _render_drift(paths: Paths, env_file: Path) -> list[str]:
     from sciplat.render import prepare
 
     _env, _sizing, tfvars, _warnings = prepare(env_file)
-    rendered = json.dumps(tfvars, indent=2, sort_keys=True) + "\n"
-    if rendered.encode() != paths.tfvars.read_bytes():
+    try:
+        on_disk = json.loads(paths.tfvars.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return [f"{paths.tfvars.name} is unreadable"]
+    if json.loads(json.dumps(tfvars)) != on_disk:  # compare values, not formatting
         return ["rendering the environment now gives different tfvars"]
     return []
 
