@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sciplat.errors import UsageError
 from sciplat.images.policy import MAX_EXTRA_LOOKUPS, Policy, candidates, select
-from sciplat.images.tags import TagClass
+from sciplat.images.tags import TagClass, parse_tag
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -215,3 +217,67 @@ def test_a_version_counts_once_and_its_plain_tag_stands_for_it() -> None:
         Resolver({}),
     )
     assert [i.tag for i in arch.images] == ["w_2026_47", "w_2026_47-arm64"]
+
+
+TAG = st.one_of(
+    st.builds("r{}_{}_{}".format, st.integers(0, 40), st.integers(0, 5), st.integers(0, 3)),
+    st.builds("w_{}_{:02d}".format, st.integers(2020, 2027), st.integers(1, 53)),
+    st.builds(
+        "d_{}_{:02d}_{:02d}".format, st.integers(2025, 2026), st.integers(1, 12), st.integers(1, 28)
+    ),
+    st.builds("{}_c{:04d}".format, st.sampled_from(["w_2026_47", "r29_1_0"]), st.integers(40, 46)),
+    st.builds("{}-{}".format, st.sampled_from(["w_2026_47", "d_2026_11_01"]), st.just("arm64")),
+    st.sampled_from(["recommended", "latest_weekly", "exp_w_2026_47", "odd", "r29_1_0_rc1"]),
+    st.text(min_size=1, max_size=12),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    tags=st.lists(TAG, max_size=60),
+    releases=st.integers(0, 4),
+    weeklies=st.integers(0, 4),
+    dailies=st.integers(0, 4),
+    cycle=st.one_of(st.none(), st.integers(40, 46)),
+    include_arch=st.booleans(),
+    pins=st.lists(TAG, max_size=3),
+)
+def test_selection_respects_the_policy_for_any_tag_history(
+    tags: list[str],
+    releases: int,
+    weeklies: int,
+    dailies: int,
+    cycle: int | None,
+    include_arch: bool,
+    pins: list[str],
+) -> None:
+    p = policy(
+        releases=releases,
+        weeklies=weeklies,
+        dailies=dailies,
+        cycle=cycle,
+        include_arch=include_arch,
+        pin=pins,
+    )
+    result = select(tags, p, Resolver({"recommended": "w_2026_47"}))
+    chosen = [i.tag for i in result.images]
+    assert len(chosen) == len(set(chosen))
+    assert set(chosen) <= set(tags)
+    assert {t for t in pins if t in tags} <= set(chosen)
+    picked = [i for i in result.images if i.tag not in pins]
+    for cls, quota in (
+        (TagClass.RELEASE, releases),
+        (TagClass.WEEKLY, weeklies),
+        (TagClass.DAILY, dailies),
+    ):
+        versions = {parse_tag(i.tag).version for i in picked if i.cls is cls}
+        assert len(versions) <= quota
+        for i in picked:
+            if i.cls is cls:
+                t = parse_tag(i.tag)
+                assert include_arch or t.arch is None
+                assert cycle is None or t.cycle == cycle
+    assert all(i.digest for i in result.images)
+    assert result.recommended == ("recommended" if "recommended" in tags else None)
+    if result.images and result.recommended:
+        assert result.images[0].recommended

@@ -505,8 +505,15 @@ def test_cli_errors_are_one_line_and_exit_codes(seeded: Seeded, env_file: Path) 
     assert usage.returncode == 2 and "--repository" in usage.stderr
     no_env = run_cli("--registry", seeded.registry.url, "--repository", REPO, "--write")
     assert no_env.returncode == 2 and "needs ENV" in no_env.stderr
+    moved = run_cli(str(env_file), "--write", "--repository", "elsewhere/lab")
+    assert moved.returncode == 2 and "--repository" in moved.stderr
+    unreachable = run_cli(str(env_file), "--write", "--registry", "127.0.0.1:1")
+    assert unreachable.returncode == 2
     lock = env_file.parent / "images" / "stable.json"
     assert not lock.exists()  # nothing written on error
+    gone = run_cli(str(env_file), "--write", "--recommended-tag", "no_such_alias")
+    assert gone.returncode == 2 and "no default" in gone.stderr
+    assert not lock.exists()
 
 
 def test_forbidden_and_persistent_timeouts_are_clear(proxy: tuple[str, ProxyState]) -> None:

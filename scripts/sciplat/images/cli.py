@@ -103,6 +103,19 @@ def register(app: typer.Typer) -> None:
             if hasattr(environment, "line_of"):
                 source += f":{environment.line_of(('hub', 'images'))}"
             policy = Policy.from_environment(environment.data, source=source)
+            moved = {
+                flag: value
+                for flag, value, own in (
+                    ("--registry", registry, policy.registry),
+                    ("--repository", repository, policy.repository),
+                )
+                if value is not None and value != own
+            }
+            if write and moved:
+                raise UsageError(
+                    f"images: --write records {environment.path}'s own registry and repository; "
+                    f"drop {' and '.join(moved)} or change hub.images in the file"
+                )
             policy = policy.with_overrides(registry=registry, repository=repository)
         else:
             if write:
@@ -137,6 +150,12 @@ def register(app: typer.Typer) -> None:
         if write and environment is not None:
             if not image_set.images:
                 raise UsageError(f"images: nothing chosen from {policy.repository}; lock unchanged")
+            if image_set.recommended is None:
+                raise UsageError(
+                    f"images: the recommended tag {policy.recommended_tag!r} is not in "
+                    f"{policy.registry}/{policy.repository}; the menu would have no default, "
+                    "so the lock is unchanged"
+                )
             path = lock_path(environment)
             write_lock(path, lock_document(environment.name, policy, image_set))
             err.print(f"wrote {_rel(path)} ({len(image_set.images)} images)", highlight=False)
