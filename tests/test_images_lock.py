@@ -153,6 +153,11 @@ def test_policy_change_since_lock_is_warned(env: Env) -> None:
             "images[0].digest",
         ),
         (
+            '{"registry": "docker.io", "repository": "r", "images": [{"tag": "t",'
+            ' "digest": "sha256:' + "A" * 64 + '", "class": "weekly", "display_name": "T"}]}',
+            "images[0].digest",
+        ),
+        (
             '{"registry": "docker.io", "repository": "r", "images": [{"tag": "t", "digest": null,'
             ' "class": "nightly", "display_name": "T"}]}',
             "images[0].class",

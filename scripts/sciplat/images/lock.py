@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,6 +20,7 @@ from sciplat.images.tags import TagClass, parse_tag
 
 LOCK_VERSION = 1
 _CLASSES = {c.value for c in TagClass}
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 class EnvironmentLike(Protocol):
@@ -84,9 +86,7 @@ def read_lock(path: Path) -> dict[str, Any]:
         if not isinstance(image.get("tag"), str) or not image["tag"]:
             raise UsageError(f"{where}.tag: required (a non-empty string)")
         digest = image.get("digest")
-        if digest is not None and not (
-            isinstance(digest, str) and digest.startswith("sha256:") and len(digest) == 71
-        ):
+        if digest is not None and not (isinstance(digest, str) and _DIGEST.fullmatch(digest)):
             raise UsageError(f"{where}.digest: must be null or sha256:<64 hex digits>")
         if image.get("class") not in _CLASSES:
             raise UsageError(f"{where}.class: must be one of {', '.join(sorted(_CLASSES))}")
