@@ -248,8 +248,8 @@ variable "filestore" {
     error_message = "filestore tiers must be BASIC_HDD, BASIC_SSD, ZONAL, REGIONAL or ENTERPRISE."
   }
   validation {
-    condition     = alltrue([for i in [var.filestore.home, var.filestore.shared] : i.capacity_gib >= 1024])
-    error_message = "filestore capacity_gib must be at least 1024 (the smallest Filestore instance)."
+    condition     = alltrue([for i in [var.filestore.home, var.filestore.shared] : i.capacity_gib >= (i.tier == "BASIC_SSD" ? 2560 : 1024)])
+    error_message = "filestore capacity_gib must be at least 1024 (2560 for BASIC_SSD), the smallest Filestore instance of the tier."
   }
   validation {
     condition     = alltrue([for i in [var.filestore.home, var.filestore.shared] : can(regex("^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$", i.name)) && can(regex("^[a-zA-Z][_a-zA-Z0-9]{0,15}$", i.share_name))])

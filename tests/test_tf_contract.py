@@ -421,6 +421,11 @@ def test_terraform_accepts_each_rendered_environment(tmp_path: Path, env_name: s
         (("network", "master_cidr"), "172.16.0.0/24", "must be a /28"),
         (("hub", "auth", "client_secret_secret"), "s3cr3t value!", "Secret Manager secret id"),
         (("filestore", "admin_cidrs"), ["0.0.0.0/0"], "not 0.0.0.0/0"),
+        (
+            ("filestore", "home"),
+            {"name": "h", "share_name": "home", "tier": "BASIC_SSD", "capacity_gib": 2048},
+            "2560 for BASIC_SSD",
+        ),
     ],
 )
 def test_terraform_rejects_bad_values_with_the_variable_named(

@@ -69,8 +69,8 @@ variable "home" {
   })
 
   validation {
-    condition     = contains(["BASIC_HDD", "BASIC_SSD", "ZONAL", "REGIONAL", "ENTERPRISE"], var.home.tier) && var.home.capacity_gib >= 1024
-    error_message = "home.tier must be a Filestore tier and capacity_gib at least 1024."
+    condition     = contains(["BASIC_HDD", "BASIC_SSD", "ZONAL", "REGIONAL", "ENTERPRISE"], var.home.tier) && var.home.capacity_gib >= (var.home.tier == "BASIC_SSD" ? 2560 : 1024)
+    error_message = "home.tier must be a Filestore tier and capacity_gib at least 1024 (2560 for BASIC_SSD)."
   }
 }
 
@@ -90,8 +90,8 @@ variable "shared" {
   }
 
   validation {
-    condition     = contains(["BASIC_HDD", "BASIC_SSD", "ZONAL", "REGIONAL", "ENTERPRISE"], var.shared.tier) && var.shared.capacity_gib >= 1024
-    error_message = "shared.tier must be a Filestore tier and capacity_gib at least 1024."
+    condition     = contains(["BASIC_HDD", "BASIC_SSD", "ZONAL", "REGIONAL", "ENTERPRISE"], var.shared.tier) && var.shared.capacity_gib >= (var.shared.tier == "BASIC_SSD" ? 2560 : 1024)
+    error_message = "shared.tier must be a Filestore tier and capacity_gib at least 1024 (2560 for BASIC_SSD)."
   }
 }
 
