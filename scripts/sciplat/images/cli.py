@@ -145,7 +145,7 @@ def register(app: typer.Typer) -> None:
             )
         err = Console(stderr=True)
         for w in warnings:
-            err.print(f"warning: {w}", markup=False, highlight=False)
+            err.print(f"warning: {w}", markup=False, highlight=False, soft_wrap=True)
 
         if write and environment is not None:
             if not image_set.images:
@@ -158,7 +158,12 @@ def register(app: typer.Typer) -> None:
                 )
             path = lock_path(environment)
             write_lock(path, lock_document(environment.name, policy, image_set))
-            err.print(f"wrote {_rel(path)} ({len(image_set.images)} images)", highlight=False)
+            err.print(
+                f"wrote {_rel(path)} ({len(image_set.images)} images)",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
         if as_json:
             typer.echo(json.dumps(image_set.as_dict(), indent=2))
         else:
