@@ -92,9 +92,10 @@ def capacity(
 ) -> None:
     """Size an environment: nodes, disks, Filestore, IP ranges and monthly cost.
 
-    Shows users per node and the constraint that binds it, the user and core pools' autoscaling
-    bounds, Filestore tiers and capacities, the largest cluster the IP ranges allow, each cost
-    line, and what breaks first at 10^3 and 10^4 concurrent users.
+    Shows users per node and the constraint that binds it;
+    the user and core pools' autoscaling bounds;
+    Filestore tiers and capacities; the largest cluster the IP ranges allow;
+    each cost line; and what breaks first at 10^3 and 10^4 concurrent users.
 
     Example: sciplat capacity stable --users 300 --optimize --plot build/stable/capacity.png
     """
