@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from sciplat.capacity import CapacityError, load_prices
 from sciplat.capacity.prices import DEFAULT_PRICES
 from sciplat.errors import UsageError
