@@ -329,9 +329,9 @@ def test_retries_500_429_and_slow_responses(proxy: tuple[str, ProxyState], seede
         Fault("/manifests/w_2026_47$", "429", 2),
         Fault("/manifests/d_2026_11_27$", "503", 1),
         Fault("/manifests/r29_2_0$", "delay:0.2", 1),  # slow, within the timeout
-        Fault("/manifests/w_2026_46$", "delay:1.5", 1),  # past the timeout: retried
+        Fault("/manifests/w_2026_46$", "delay:3", 1),  # past the timeout: retried
     ]
-    with client(url, timeout=0.75) as c:
+    with client(url, timeout=1.5) as c:
         assert len(c.list_tags(REPO)) == len(seeded.digests)
         got = c.digests(REPO, ["w_2026_47", "d_2026_11_27", "r29_2_0", "w_2026_46"])
     assert got == {t: seeded.digests[t] for t in got}
