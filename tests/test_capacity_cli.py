@@ -86,8 +86,11 @@ def test_plot_is_a_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["stable", "--machine-type", "n2-standard-7"], "unknown machine type 'n2-standard-7'"),
-        (["stable", "--machine-type", "n2-standard-2"], "does not fit"),
+        (
+            ["stable", "--machine-type", "n2-standard-7"],
+            "--machine-type: unknown machine type 'n2-standard-7'",
+        ),
+        (["stable", "--machine-type", "n2-standard-2"], "--machine-type: one user at the CPU"),
         (["stable", "--users", "0"], "--users: 0 is out of range"),
         (["stable", "--users", "1000000"], "out of range"),
         (["stable", "--plot", "capacity.svg"], "PNG"),

@@ -122,6 +122,9 @@ def capacity(
 
             write_plot(planner, plot, target=sizing["users"]["peak_concurrent"])
     except CapacityError as exc:
+        if machine_type and exc.field == "node_pools.user[0].machine_type":
+            message = str(exc).split(": ", 1)[1]
+            raise CapacityError("--machine-type", message) from None
         raise _located(exc, environment) from None
 
     if as_json:
