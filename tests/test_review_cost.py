@@ -83,3 +83,20 @@ def test_unknown_machine_type_is_noted_not_fatal() -> None:
 def test_without_a_price_table_the_cost_is_marked_unavailable() -> None:
     delta = cost_delta(load_plan(PLANS / "safe" / "plan.json"), None)
     assert not delta.available and delta.notes
+
+
+def test_fixed_node_count_is_per_zone() -> None:
+    pool = _pool("e2-standard-4", 1)
+    del pool["autoscaling"]
+    pool["node_count"] = 2
+    pool["node_locations"] = ["us-central1-a", "us-central1-b", "us-central1-c"]
+    one_node = node_pool_month({**pool, "node_count": 1, "node_locations": ["a"]}, PRICES)
+    assert node_pool_month(pool, PRICES) == pytest.approx(6 * one_node)
+
+
+def test_per_zone_autoscaling_minimum_counts_every_zone() -> None:
+    pool = _pool("e2-standard-4", 1)
+    pool["autoscaling"] = [{"min_node_count": 2, "max_node_count": 4}]
+    pool["node_locations"] = ["a", "b"]
+    total = _pool("e2-standard-4", 4)
+    assert node_pool_month(pool, PRICES) == pytest.approx(node_pool_month(total, PRICES))

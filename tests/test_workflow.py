@@ -232,3 +232,21 @@ def test_apply_refuses_when_rendering_would_now_differ(
     result = site.cli("apply")
     assert result.code == 5
     assert "rendering the environment now gives different tfvars" in result.err
+
+
+@needs_terraform
+def test_a_failing_apply_is_logged_and_the_plan_not_marked_applied(site: Site) -> None:
+    (site.root / "fails.tf").write_text(
+        'resource "terraform_data" "fails" {\n'
+        '  provisioner "local-exec" {\n'
+        '    command = "exit 7"\n'
+        "  }\n"
+        "}\n"
+    )
+    assert site.cli("plan").code == 0
+    result = site.cli("apply")
+    assert result.code == 1
+    assert [r["status"] for r in site.log()] == ["started", "failed"]
+    assert "terraform apply" in site.log()[-1]["error"]
+    meta = json.loads((site.out / "plan.meta.json").read_text())
+    assert "applied_at" not in meta
