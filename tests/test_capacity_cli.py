@@ -178,3 +178,18 @@ def test_plot_marks_where_the_plan_refuses(tmp_path: Path) -> None:
     first = refused[0]["users"]
     assert all("refused" in p for p in points if p["users"] >= first)  # monotone
     assert sweep_points()[0] == 1 and sweep_points()[-1] == 10_000
+
+
+def test_markdown_has_the_scale_table_and_every_cost_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "stable", "--markdown")
+    assert code == 0
+    assert "### Scale on paper" in out
+    assert "| hub size | 5,000 |" in out
+    assert "- 1,000 concurrent users: first to break: Filestore instance maximum (homes)." in out
+    assert "| **total** |  | **$10,043.71** |  |" in out
+    assert "| CPU guarantee | 14 | **binds** |" in out
+    # A Markdown table row per cost line, each with a dollar amount.
+    rows = [r for r in out.splitlines() if r.startswith("| ") and "-month" in r]
+    assert len(rows) >= 6 and all("$" in r for r in rows)
