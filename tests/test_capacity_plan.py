@@ -309,8 +309,11 @@ def test_prices_override_changes_the_cost(tmp_path: Path) -> None:
     path = tmp_path / "prices.json"
     path.write_text(json.dumps(data))
     base = plan_capacity(stable()).to_dict()["cost"]
-    dear = plan_capacity(stable(), prices_path=path).to_dict()["cost"]
+    dear_plan = plan_capacity(stable(), prices_path=path).to_dict()
+    dear = dear_plan["cost"]
     assert dear["prices"]["region"] == "test-region"
+    assert any("prices are for test-region" in w for w in dear_plan["warnings"])
+    assert not plan_capacity(stable()).to_dict()["warnings"]
     base_nodes = base["lines"][0]["monthly_usd"]
     assert dear["lines"][0]["monthly_usd"] == pytest.approx(2 * base_nodes, abs=0.02)
 

@@ -588,6 +588,12 @@ class Planner:
         )
         rules = self.rules
         warnings: list[str] = []
+        region = self.env.get("gcp", {}).get("region")
+        if region and region != self.prices.region:
+            warnings.append(
+                f"prices are for {self.prices.region}; the environment runs in {region} "
+                "(give --prices a table for that region)"
+            )
 
         pools = []
         user_nodes_max = 0
