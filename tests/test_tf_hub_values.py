@@ -305,7 +305,9 @@ def test_scheduling_storage_culling_and_placement(
     hook = values["hub"]["extraConfig"]["sciplat-spawn"]
     assert f'SCIPLAT_UID_GID_SOURCE = "{lab["uid_gid_source"]}"' in hook
     assert "refusing to start a lab as UID" in hook
-    compile(hook.replace("await ", ""), "sciplat-spawn", "exec")  # valid Python
+    assert "SCIPLAT_SHARED_GID = 100" in hook
+    assert "spawner.supplemental_gids = sorted({gid, SCIPLAT_SHARED_GID})" in hook
+    compile(hook, "sciplat-spawn", "exec")  # valid Python
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -338,3 +340,66 @@ def test_bad_inputs_are_rejected_by_the_submodule(tmp_path: Path) -> None:
     inputs["profiles"] = [{**p, "default": True} for p in inputs["profiles"]]
     with pytest.raises(AssertionError, match="exactly one default"):
         evaluate(tmp_path, inputs)
+
+
+class _Config:
+    """Stands in for the traitlets config object `c` that JupyterHub hands to extraConfig."""
+
+    def __init__(self) -> None:
+        self.KubeSpawner = type("KubeSpawnerConfig", (), {})()
+
+
+class _User:
+    def __init__(self, auth_state: dict[str, Any] | None) -> None:
+        self._auth_state = auth_state
+
+    async def get_auth_state(self) -> dict[str, Any] | None:
+        return self._auth_state
+
+
+class _Spawner:
+    def __init__(self, auth_state: dict[str, Any] | None) -> None:
+        self.user = _User(auth_state)
+        self.image = "mirror/lsstsqre/sciplat-lab:w_2026_47"
+
+
+def run_hook(hook: str, auth_state: dict[str, Any] | None) -> _Spawner:
+    import asyncio
+
+    config = _Config()
+    exec(compile(hook, "sciplat-spawn", "exec"), {"c": config})
+    spawner = _Spawner(auth_state)
+    asyncio.run(config.KubeSpawner.pre_spawn_hook(spawner))
+    return spawner
+
+
+def test_spawn_hook_maps_identity_to_uid_gid(
+    evaluated: dict[str, tuple[dict[str, Any], dict[str, Any]]],
+) -> None:
+    hook = evaluated["stable"][1]["values"]["hub"]["extraConfig"]["sciplat-spawn"]
+
+    github = run_hook(hook, {"github_user": {"id": 583231, "login": "octocat"}})
+    assert (github.uid, github.gid, github.fs_gid) == (583231, 583231, 583231)
+    assert github.supplemental_gids == [100, 583231]
+    [init] = github.init_containers
+    assert init["image"] == github.image
+    assert init["securityContext"]["runAsUser"] == 583231
+    assert init["securityContext"]["runAsNonRoot"] is True
+    assert init["command"][-1] == "mkdir -p -m 0700 /homes/{username}"
+
+    cilogon = run_hook(hook, {"cilogon_user": {"uidNumber": "41234", "gidNumber": "2001"}})
+    assert (cilogon.uid, cilogon.gid) == (41234, 2001)
+
+    with pytest.raises(RuntimeError, match="no identity"):
+        run_hook(hook, {})
+    with pytest.raises(RuntimeError, match="refusing to start a lab as UID 0"):
+        run_hook(hook, {"cilogon_user": {"email": "someone@example.org"}})
+    with pytest.raises(RuntimeError, match="refusing"):
+        run_hook(hook, {"github_user": {"id": 42}})
+
+
+def test_spawn_hook_fixed_ids(evaluated: dict[str, tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    hook = evaluated["pinned-cilogon"][1]["values"]["hub"]["extraConfig"]["sciplat-spawn"]
+    spawner = run_hook(hook, None)
+    assert (spawner.uid, spawner.gid) == (1000, 100)
+    assert spawner.supplemental_gids == [100]

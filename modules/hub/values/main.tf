@@ -90,6 +90,7 @@ locals {
   # squashed, so only the owner can create it).
   spawn_hook = <<-PY
     SCIPLAT_UID_GID_SOURCE = "${var.lab.uid_gid_source}"
+    SCIPLAT_SHARED_GID = ${var.shared_gid}
 
     async def sciplat_pre_spawn(spawner):
         uid, gid = 1000, 100
@@ -109,7 +110,8 @@ locals {
         spawner.uid = uid
         spawner.gid = gid
         spawner.fs_gid = gid
-        spawner.supplemental_gids = [gid]
+        # Every lab is in the shared group, so the shared volume is group-writable for all.
+        spawner.supplemental_gids = sorted({gid, SCIPLAT_SHARED_GID})
         spawner.init_containers = [{
             "name": "home",
             "image": spawner.image,

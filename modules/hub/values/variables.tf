@@ -173,6 +173,17 @@ variable "shared_claim" {
   }
 }
 
+variable "shared_gid" {
+  description = "Group every lab belongs to (supplemental group) and that owns the shared volume (setgid), so files there are group-writable by all users."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.shared_gid >= 100 && floor(var.shared_gid) == var.shared_gid
+    error_message = "shared_gid must be a whole number of at least 100."
+  }
+}
+
 variable "shared_mount_path" {
   description = "Where the shared volume appears in every lab."
   type        = string
