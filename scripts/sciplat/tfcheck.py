@@ -36,6 +36,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sciplat.errors import SciplatError, UsageError
@@ -729,29 +730,38 @@ def _terraform(workdir: Path, env: dict[str, str]) -> Any:
     return Terraform(workdir, env=env)
 
 
-def _data_dir(directory: Path) -> Path:
+def _data_dir(directory: Path, test_directory: str | None = None) -> Path:
     """Per-directory TF_DATA_DIR under build/, so checks leave nothing in the module folders."""
     try:
         slug = str(directory.resolve().relative_to(REPO_ROOT)).replace("/", "-")
     except ValueError:
         slug = "ext-" + hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:12]
+    if test_directory:
+        slug += "--" + test_directory.replace("/", "-")
     return REPO_ROOT / "build" / "tfcheck" / slug
 
 
-def _tf_env(directory: Path, providers: ProvidersResult) -> dict[str, str]:
-    env = {"TF_DATA_DIR": str(_data_dir(directory)), "TF_IN_AUTOMATION": "1"}
+def _tf_env(
+    directory: Path, providers: ProvidersResult, test_directory: str | None = None
+) -> dict[str, str]:
+    env = {"TF_DATA_DIR": str(_data_dir(directory, test_directory)), "TF_IN_AUTOMATION": "1"}
     if providers.mode == "standin" and providers.cli_config is not None:
         env["TF_CLI_CONFIG_FILE"] = str(providers.cli_config)
     return env
 
 
-def _prepare_dir(directory: Path, providers: ProvidersResult) -> Any:
-    """init (registry) or get (stand-ins: providers need no install, modules do)."""
-    tf = _terraform(directory, _tf_env(directory, providers))
+def _prepare_dir(
+    directory: Path, providers: ProvidersResult, test_directory: str | None = None
+) -> Any:
+    """init (registry) or get (stand-ins: providers need no install; modules, also those the
+    test files call, do)."""
+    tf = _terraform(directory, _tf_env(directory, providers, test_directory))
     if providers.mode == "registry":
         args = ["init", "-backend=false", "-input=false", "-no-color"]
     else:
         args = ["get", "-no-color"]
+    if test_directory:
+        args.append(f"-test-directory={test_directory}")
     proc = tf.run(args, stream=False, check=False)
     if proc.returncode != 0:
         raise SciplatError(
@@ -1007,6 +1017,7 @@ def tf_test(
     no_envs: bool = typer.Option(False, "--no-envs", help="Skip the per-environment runs."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show terraform test output."),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Suites run at once; 0 = one per CPU."),
 ) -> None:
     """Run `terraform test` for the root and every module, then once per environment.
 
@@ -1020,21 +1031,41 @@ def tf_test(
 
     dirs = _resolve_dirs(paths)
     providers = ensure_providers(quiet=True)
-    results: list[SuiteResult] = []
+    # (label, directory, extra args, prepared runner): modules are installed first, one
+    # directory at a time; the suites then run side by side.
+    jobs_list: list[tuple[str, Path, list[str], Any]] = []
     for directory in dirs:
         files = sorted((directory / "tests").glob("*.tftest.hcl"))
-        if not files:
-            continue
-        tf = _prepare_dir(directory, providers)
-        results.append(run_suite(directory, providers, label=_display(directory), prepared=tf))
-        env_suite = directory / ENV_SUITE_DIR
-        if no_envs or not sorted(env_suite.glob("*.tftest.hcl")):
-            continue
-        for name in envs or environment_names():
-            tfvars = environment_tfvars(name)
-            extra = [f"-test-directory={ENV_SUITE_DIR}", f"-var-file={tfvars}"]
-            label = f"{_display(directory)} [{name}]"
-            results.append(run_suite(directory, providers, label=label, extra=extra, prepared=tf))
+        env_files = [] if no_envs else sorted((directory / ENV_SUITE_DIR).glob("*.tftest.hcl"))
+        if files:
+            tf = _prepare_dir(directory, providers)
+            jobs_list.append((_display(directory), directory, [], tf))
+        if env_files:
+            tf = _prepare_dir(directory, providers, ENV_SUITE_DIR)
+            for name in envs or environment_names():
+                tfvars = environment_tfvars(name)
+                extra = [f"-test-directory={ENV_SUITE_DIR}", f"-var-file={tfvars}"]
+                jobs_list.append((f"{_display(directory)} [{name}]", directory, extra, tf))
+    if not jobs_list:
+        raise UsageError("no tests/*.tftest.hcl found in the given directories")
+
+    def one(job: tuple[str, Path, list[str], Any]) -> SuiteResult:
+        label, directory, extra, tf = job
+        result = run_suite(directory, providers, label=label, extra=extra, prepared=tf)
+        if not as_json:
+            state = "ok" if result.ok else "FAILED"
+            err.print(
+                f"{label}: {result.passed} passed, {result.failed} failed "
+                f"({result.seconds:.1f}s) {state}",
+                markup=False,
+            )
+        return result
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = max(1, jobs or os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(one, jobs_list))
     if not results:
         raise UsageError("no tests/*.tftest.hcl found in the given directories")
     failed = [r for r in results if not r.ok]
@@ -1056,7 +1087,7 @@ def tf_test(
         for col in ("suite", "passed", "failed", "seconds"):
             table.add_column(col, justify="left" if col == "suite" else "right")
         for r in results:
-            table.add_row(r.label, str(r.passed), str(r.failed), f"{r.seconds:.1f}")
+            table.add_row(escape(r.label), str(r.passed), str(r.failed), f"{r.seconds:.1f}")
         console.print(table)
         for r in results:
             if verbose or not r.ok:
@@ -1064,7 +1095,7 @@ def tf_test(
     total_pass = sum(r.passed for r in results)
     total_fail = sum(r.failed for r in results)
     if not as_json:
-        console.print(f"terraform test: {total_pass} passed, {total_fail} failed")
+        console.print(f"tf-test: {total_pass} passed, {total_fail} failed")
     if failed:
         raise SciplatError(
             "terraform test failed in: " + ", ".join(r.label for r in failed), exit_code=1
