@@ -74,11 +74,13 @@ def test_json_schema_is_versioned_and_counts_every_action() -> None:
     }
     assert doc["summary"]["findings"] == {"blocking": 6, "warning": 5, "info": 1}
     assert doc["summary"]["modules"]["module.hub"]["replace"] == 2
-    assert doc["images"] == {
-        "added": ["docker.io/lsstsqre/sciplat-lab:w_2026_44"],
-        "removed": ["docker.io/lsstsqre/sciplat-lab:w_2026_40"],
-        "incomplete": False,
-    }
+    images = doc["images"]
+    assert images["added"] == ["docker.io/lsstsqre/sciplat-lab:w_2026_44"]
+    assert images["removed"] == ["docker.io/lsstsqre/sciplat-lab:w_2026_40"]
+    assert [r["image"] for r in images["repinned"]] == [
+        "docker.io/lsstsqre/sciplat-lab:recommended"
+    ]
+    assert images["incomplete"] is False
     pool = next(c for c in doc["changes"] if c["address"].endswith('user["user"]'))
     assert pool["replace_paths"] == ["node_config[0].machine_type"]
     ident = next(a for a in pool["attributes"] if a["path"] == "id")

@@ -63,7 +63,7 @@ def test_later_values_documents_override_earlier_ones_and_prepuller_counts() -> 
     extra = {"cached": {"name": "r.example/lab", "tag": "recommended"}}
     after = [_values("a"), _values("b", extra=extra)]
     refs = images_in_values(yaml.safe_load(after[1]))
-    assert refs == {"r.example/lab:b@sha256:0", "r.example/lab:recommended"}
+    assert refs == {"r.example/lab:b": "sha256:0", "r.example/lab:recommended": None}
     delta = image_delta(_release({"values": [_values("a")]}, {"values": after}))
     assert delta.added == ["r.example/lab:b", "r.example/lab:recommended"]
     assert delta.removed == ["r.example/lab:a"]
@@ -84,3 +84,33 @@ def test_sensitive_values_make_the_lists_incomplete() -> None:
 def test_broken_yaml_is_not_fatal() -> None:
     delta = image_delta(_release({"values": ["a: [1"]}, {"values": [_values("x")]}))
     assert delta.unknown and delta.added == ["r.example/lab:x"]
+
+
+def test_digest_only_references_take_their_tag_from_the_prepuller() -> None:
+    values = {
+        "singleuser": {
+            "profileList": [{"kubespawner_override": {"image": "r.example:5000/lab@sha256:aa"}}],
+            "image": {"name": "r.example:5000/lab", "tag": "recommended@sha256:aa"},
+        },
+        "prePuller": {
+            "extraImages": {"i0": {"name": "r.example:5000/lab", "tag": "w_1@sha256:aa"}}
+        },
+    }
+    assert images_in_values(values) == {
+        "r.example:5000/lab:recommended": "sha256:aa",
+        "r.example:5000/lab:w_1": "sha256:aa",
+    }
+    values["singleuser"]["profileList"].append({"image": "r.example:5000/lab@sha256:bb"})
+    assert images_in_values(values)["r.example:5000/lab@sha256:bb"] == "sha256:bb"
+
+
+def test_a_moved_alias_is_reported_as_repinned() -> None:
+    def doc(digest: str) -> str:
+        extra = {"i0": {"name": "r.example/lab", "tag": f"recommended@{digest}"}}
+        return yaml.safe_dump({"prePuller": {"extraImages": extra}})
+
+    delta = image_delta(_release({"values": [doc("sha256:old")]}, {"values": [doc("sha256:new")]}))
+    assert delta.added == [] and delta.removed == []
+    assert [(r.image, r.before, r.after) for r in delta.repinned] == [
+        ("r.example/lab:recommended", "sha256:old", "sha256:new")
+    ]

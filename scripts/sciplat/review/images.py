@@ -12,10 +12,31 @@ from sciplat.review.plan import ResourceChange, Sensitive, _Marker
 
 
 @dataclass(frozen=True)
+class Repin:
+    """The same image and tag, pinned to another digest (a moved alias such as `recommended`)."""
+
+    image: str
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True)
 class ImageDelta:
     added: list[str]
     removed: list[str]
+    repinned: list[Repin]
     unknown: bool  # some values were sensitive or unknown, so the lists may be incomplete
+
+
+def split_ref(ref: str) -> tuple[str, str | None, str | None]:
+    """ "host/repo:tag@sha256:x" -> ("host/repo", "tag", "sha256:x"); tag or digest may be None."""
+    name, _, digest = ref.partition("@")
+    tag = None
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    if colon > slash:  # a colon before the last slash is a registry port, not a tag
+        name, tag = name[:colon], name[colon + 1 :]
+    return name, tag, digest or None
 
 
 def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
@@ -72,27 +93,48 @@ def _image_strings(obj: Any) -> set[str]:
     return found
 
 
-def images_in_values(values: dict[str, Any]) -> set[str]:
-    """Image references (`repository:tag`, maybe `@digest`) in profileList and prePuller."""
-    refs = _image_strings((values.get("singleuser") or {}).get("profileList") or [])
+def images_in_values(values: dict[str, Any]) -> dict[str, str | None]:
+    """The image set of merged Helm values: `repository:tag` -> digest (or None).
+
+    The prepuller's entries carry the tag (`tag@digest` when pinned); profile choices and the
+    default image may name only `repository@digest`, which the prepuller's digests map back to a
+    tag. A digest no tag is known for is listed as `repository@digest`.
+    """
+    tagged: dict[str, str | None] = {}
+    by_digest: dict[str, str] = {}
+    refs: list[str] = []
     extra = (values.get("prePuller") or {}).get("extraImages") or {}
-    if isinstance(extra, dict):
-        for item in extra.values():
-            if isinstance(item, dict) and isinstance(item.get("name"), str):
-                tag = item.get("tag")
-                refs.add(f"{item['name']}:{tag}" if tag else item["name"])
-    return refs
-
-
-def _by_tag(ref: str) -> str:
-    """docker.io/x/lab:w_2026_10@sha256:... -> docker.io/x/lab:w_2026_10."""
-    return ref.split("@", 1)[0]
+    single = (values.get("singleuser") or {}).get("image")
+    pairs = list(extra.values()) if isinstance(extra, dict) else []
+    if isinstance(single, dict):
+        pairs.append(single)
+    for item in pairs:
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            tag = item.get("tag")
+            refs.append(f"{item['name']}:{tag}" if tag else item["name"])
+    refs += sorted(_image_strings((values.get("singleuser") or {}).get("profileList") or []))
+    pending: list[tuple[str, str]] = []
+    for ref in refs:
+        name, tag, digest = split_ref(ref)
+        if tag is not None:
+            tagged[f"{name}:{tag}"] = digest or tagged.get(f"{name}:{tag}")
+            if digest:
+                by_digest[f"{name}@{digest}"] = f"{name}:{tag}"
+        elif digest:
+            pending.append((name, digest))
+        else:
+            tagged.setdefault(f"{name}:latest", None)
+    for name, digest in pending:
+        key = by_digest.get(f"{name}@{digest}")
+        if key is None:
+            tagged.setdefault(f"{name}@{digest}", digest)
+    return tagged
 
 
 def image_delta(changes: list[ResourceChange]) -> ImageDelta:
-    """Images (by tag) that the plan adds to and removes from every helm_release."""
-    before: set[str] = set()
-    after: set[str] = set()
+    """Images (by tag) that the plan adds to and removes from every helm_release, and re-pins."""
+    before: dict[str, str | None] = {}
+    after: dict[str, str | None] = {}
     unknown = False
     for change in changes:
         if change.type != "helm_release" or change.action in ("no-op", "read"):
@@ -105,5 +147,12 @@ def image_delta(changes: list[ResourceChange]) -> ImageDelta:
                 continue
             values, incomplete = _values(side)
             unknown = unknown or incomplete
-            target |= {_by_tag(r) for r in images_in_values(values)}
-    return ImageDelta(sorted(after - before), sorted(before - after), unknown)
+            target.update(images_in_values(values))
+    repinned = [
+        Repin(ref, before[ref], after[ref])
+        for ref in sorted(set(before) & set(after))
+        if before[ref] != after[ref] and "@" not in ref
+    ]
+    return ImageDelta(
+        sorted(set(after) - set(before)), sorted(set(before) - set(after)), repinned, unknown
+    )

@@ -99,6 +99,14 @@ def verdict(review: Review) -> str:
     return "Nothing blocking."
 
 
+def _short(digest: str | None) -> str:
+    """sha256:0123456789ab... -> sha256:0123456789ab (12 hex digits identify an image)."""
+    if not digest:
+        return "unpinned"
+    algo, _, hexdigits = digest.partition(":")
+    return f"{algo}:{hexdigits[:12]}" if hexdigits else digest
+
+
 def _money(value: float) -> str:
     sign = "-" if value < 0 else ""
     return f"{sign}${abs(value):,.2f}"
@@ -272,12 +280,20 @@ def _md_cost(review: Review) -> list[str]:
 
 def _md_images(review: Review) -> list[str]:
     images = review.images
-    if not (images.added or images.removed):
+    if not (images.added or images.removed or images.repinned or images.unknown):
         return []
     out = ["#### Lab images", ""]
-    for label, refs in (("Added", images.added), ("Removed", images.removed)):
+    repins = [
+        f"{_md_code(r.image)}: {_md_code(_short(r.before))} -> {_md_code(_short(r.after))}"
+        for r in images.repinned
+    ]
+    for label, refs in (
+        ("Added", [_md_code(r) for r in images.added]),
+        ("Removed", [_md_code(r) for r in images.removed]),
+        ("Re-pinned (same tag, another digest)", repins),
+    ):
         if refs:
-            items = [f"- {_md_code(r)}" for r in refs]
+            items = [f"- {r}" for r in refs]
             out += [f"{label} ({len(refs)}):", ""]
             out += [*_md_details(f"{len(refs)} images", items, len(refs) > DETAILS_AFTER), ""]
     if images.unknown:
@@ -398,12 +414,20 @@ def print_text(review: Review, console: Console) -> None:
     else:
         block.append(f"  not estimated: {'; '.join(cost.notes)}\n")
     console.print(block, end="", soft_wrap=True)
-    if review.images.added or review.images.removed:
+    images = review.images
+    if images.added or images.removed or images.repinned or images.unknown:
         block = Text("\nLab images\n", style="bold")
-        for ref in review.images.added:
+        for ref in images.added:
             block.append(f"  + {ref}\n", style="green")
-        for ref in review.images.removed:
+        for ref in images.removed:
             block.append(f"  - {ref}\n", style="red")
+        for repin in images.repinned:
+            block.append(
+                f"  ~ {repin.image}: {_short(repin.before)} -> {_short(repin.after)}\n",
+                style="yellow",
+            )
+        if images.unknown:
+            block.append("  (some values are sensitive or unknown; the lists may be incomplete)\n")
         console.print(block, end="", soft_wrap=True)
     style = "bold red" if review.blocking else ("yellow" if review.warnings else "green")
     console.print(Text("\n" + verdict(review), style=style))

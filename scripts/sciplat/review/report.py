@@ -164,6 +164,10 @@ def to_json(review: Review) -> dict[str, Any]:
         "images": {
             "added": review.images.added,
             "removed": review.images.removed,
+            "repinned": [
+                {"image": r.image, "before": r.before, "after": r.after}
+                for r in review.images.repinned
+            ],
             "incomplete": review.images.unknown,
         },
     }
