@@ -52,7 +52,7 @@ output "ca" {
 
 
 def make_repo(tmp_path: Path) -> Path:
-    (tmp_path / "terraform").mkdir()
+    (tmp_path / "terraform").mkdir(parents=True)
     (tmp_path / "terraform" / "variables.tf").write_text(VARIABLES_TF, encoding="utf-8")
     module = tmp_path / "modules" / "thing"
     (module / "tests").mkdir(parents=True)
@@ -161,3 +161,15 @@ def test_repository_readmes_are_up_to_date(run_cli) -> None:
     statuses = {r["readme"]: r["status"] for r in json.loads(result.out)}
     assert "terraform/README.md" in statuses and "modules/hub/values/README.md" in statuses
     assert set(statuses.values()) == {"unchanged"}
+
+
+def test_finds_the_repository_from_a_subdirectory(
+    tmp_path: Path, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo(tmp_path / "repo")
+    monkeypatch.chdir(repo / "modules" / "thing")
+    assert run_cli("tf-docs").code == 0
+    assert (repo / "terraform" / "README.md").is_file()
+    monkeypatch.chdir(tmp_path)
+    outside = run_cli("tf-docs", "--check")
+    assert outside.code == 2 and "not inside the repository" in outside.err
