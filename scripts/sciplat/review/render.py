@@ -139,12 +139,35 @@ def _md_findings(findings: list[Finding]) -> list[str]:
     return [f"- {_md_code(f.address)}: {f.message}" for f in findings]
 
 
+def split_attributes(
+    change: ResourceChange,
+) -> tuple[list[AttributeChange], list[AttributeChange]]:
+    """(shown, computed): attributes that only become "known after apply" on a replacement are
+    summarised by name; the provider recomputes them (ids, self links, endpoints)."""
+    if change.action != "replace":
+        return change.attributes, []
+    shown, computed = [], []
+    for attr in change.attributes:
+        is_computed = attr.after is UNKNOWN and not attr.forces_replace
+        (computed if is_computed else shown).append(attr)
+    return shown, computed
+
+
+def computed_note(computed: list[AttributeChange], limit: int = 8) -> str:
+    names = ", ".join(a.path for a in computed[:limit])
+    more = f" and {len(computed) - limit} more" if len(computed) > limit else ""
+    n = len(computed)
+    return f"{n} computed attribute{'s' if n != 1 else ''} known after apply: {names}{more}"
+
+
 def _md_attributes(change: ResourceChange) -> list[str]:
-    if not change.attributes:
-        return []
+    shown, computed = split_attributes(change)
+    note = [f"*{computed_note(computed)}.*"] if computed else []
+    if not shown:
+        return note
     lines = ["| attribute | before | after |", "|---|---|---|"]
     diffs: list[str] = []
-    for attr in change.attributes:
+    for attr in shown:
         mark = " (forces replacement)" if attr.forces_replace else ""
         lines.append(
             f"| {_md_code(attr.path)}{mark} | {_md_cell(show_value(attr.before))} | "
@@ -153,7 +176,7 @@ def _md_attributes(change: ResourceChange) -> list[str]:
         diff = text_diff(attr)
         if diff:
             diffs += _md_details(f"diff of {_md_code(attr.path)}", ["```diff", *diff, "```"], True)
-    return lines + (["", *diffs] if diffs else [])
+    return lines + (["", *note] if note else []) + (["", *diffs] if diffs else [])
 
 
 def _md_change(change: ResourceChange) -> list[str]:
@@ -318,8 +341,9 @@ _ACTION_STYLE = {
 
 def _attr_lines(change: ResourceChange, text: Text) -> None:
     """Changed attributes as aligned lines: path, before -> after (cheap for huge plans)."""
-    width = min(max((len(a.path) for a in change.attributes), default=0), 48)
-    for attr in change.attributes:
+    shown, computed = split_attributes(change)
+    width = min(max((len(a.path) for a in shown), default=0), 48)
+    for attr in shown:
         text.append(f"      {attr.path:<{width}}  ")
         text.append(show_value(attr.before), style="red")
         text.append(" -> ")
@@ -327,6 +351,8 @@ def _attr_lines(change: ResourceChange, text: Text) -> None:
         if attr.forces_replace:
             text.append("  (forces replacement)", style="bold magenta")
         text.append("\n")
+    if computed:
+        text.append(f"      {computed_note(computed)}\n", style="dim")
 
 
 def print_text(review: Review, console: Console) -> None:
