@@ -79,7 +79,7 @@ def test_more_users_grow_the_user_pool(tmp_path: Path) -> None:
     small = render(copy_env(tmp_path / "a", "stable"), build_dir=tmp_path / "a" / "build")
 
     def busier(d):
-        d["users"].update(total=5000, peak_concurrent=1000)
+        d["users"].update(total=800, peak_concurrent=400)
 
     big = render(copy_env(tmp_path / "b", "stable", busier), build_dir=tmp_path / "b" / "build")
     assert big.tfvars["user_pools"][0]["max_nodes"] > small.tfvars["user_pools"][0]["max_nodes"]
@@ -140,4 +140,18 @@ def test_render_command_on_a_bad_file_exits_2_and_writes_nothing(tmp_path: Path,
     result = run_cli("render", str(path), "--build-dir", str(tmp_path / "build"))
     assert result.code == 2
     assert "hub.auth.type: 'ldap' is not one of" in result.err
+    assert not (tmp_path / "build").exists()
+
+
+def test_homes_that_need_several_instances_are_refused(tmp_path: Path) -> None:
+    def crowded(d):
+        d["users"].update(total=20000, peak_concurrent=100)
+
+    path = copy_env(tmp_path, "stable", crowded)
+    with pytest.raises(ConfigError) as info:
+        render(path, build_dir=tmp_path / "build")
+    (problem,) = info.value.problems
+    assert problem.field == "storage.home_per_user_gib"
+    assert "Filestore instances" in problem.message
+    assert problem.line > 1
     assert not (tmp_path / "build").exists()

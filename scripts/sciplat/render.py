@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sciplat.config import Environment, load_environment
+from sciplat.config import Environment, _display, load_environment
+from sciplat.errors import ConfigError, Problem
 
 # The zero-to-jupyterhub chart version every environment deploys (pinned; bump it here and the
 # plan review flags the change).
@@ -189,9 +190,31 @@ def prepare(env_name: str | Path) -> tuple[Environment, dict[str, Any], dict[str
 
     env = load_environment(env_name)
     sizing = plan_capacity(env.data).to_dict()
+    _check_single_home_instance(env, sizing)
     images, warnings = hub_images_for_render(env)
     tfvars = render_tfvars(env, sizing, images)
     return env, sizing, tfvars, list(warnings)
+
+
+def _check_single_home_instance(env: Environment, sizing: dict[str, Any]) -> None:
+    """The hub mounts one home share; refuse a plan that needs homes split over instances."""
+    home = sizing["filestore"]["home"]
+    if home["instances"] > 1:
+        users = env.data["users"]["total"]
+        quota = env.data["storage"]["home_per_user_gib"]
+        raise ConfigError(
+            [
+                Problem(
+                    _display(env.path),
+                    env.line_of(("storage", "home_per_user_gib")),
+                    "storage.home_per_user_gib",
+                    f"{users} users x {quota:g} GiB needs {home['instances']} {home['tier']} "
+                    f"Filestore instances of {home['capacity_gib']:,} GiB, but one home share is "
+                    "deployed; lower the quota or users.total, or pick a tier with larger "
+                    "instances (storage.home_tier)",
+                )
+            ]
+        )
 
 
 def render(env_name: str | Path, *, build_dir: Path = Path("build")) -> RenderResult:
