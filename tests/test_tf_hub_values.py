@@ -138,7 +138,7 @@ def pinned_cilogon_inputs() -> dict[str, Any]:
             "digest": "sha256:" + "a" * 64,
             "class": "weekly",
             "display_name": "Weekly 2026_47",
-            "recommended": True,
+            "recommended": False,
         },
         {
             "registry": "ghcr.io",
@@ -147,7 +147,7 @@ def pinned_cilogon_inputs() -> dict[str, Any]:
             "digest": "sha256:" + "b" * 64,
             "class": "release",
             "display_name": "Release",
-            "recommended": False,
+            "recommended": True,
         },
         {
             "registry": "registry.example.org",
@@ -260,7 +260,10 @@ def test_profile_list_offers_every_image_in_every_size(
         assert override["mem_limit"] == f"{int(size['memory_limit_gib'] * 1024)}M"
         choices = offered["profile_options"]["image"]["choices"]
         assert [c["kubespawner_override"]["image"] for c in choices.values()] == expected_images
-        assert sum(c["default"] for c in choices.values()) == 1
+        recommended = [i for i in inputs["images"] if i["recommended"]] or inputs["images"]
+        [default_choice] = [c for c in choices.values() if c["default"]]
+        expected_default = expected_ref(recommended[0], inputs["mirror_prefixes"])
+        assert default_choice["kubespawner_override"]["image"] == expected_default
         for choice, image in zip(choices.values(), inputs["images"], strict=True):
             if image["digest"]:
                 assert image["tag"] in choice["display_name"]

@@ -17,12 +17,14 @@ locals {
     : "${i.registry}/${i.repository}"
   )]
   images = [for idx, i in var.images : merge(i, {
+    index        = idx
     name         = local.image_names[idx]
     ref          = i.digest == null ? "${local.image_names[idx]}:${i.tag}" : "${local.image_names[idx]}@${i.digest}"
     display_name = i.digest == null || strcontains(i.display_name, i.tag) ? i.display_name : "${i.display_name} (${i.tag})"
     slug         = format("%02d-%s", idx, substr(replace(lower("${i.class}-${i.tag}"), "/[^a-z0-9-]/", "-"), 0, 56))
   })]
-  default_image = [for i in concat([for i in local.images : i if i.recommended], local.images) : i][0]
+  # The default image: the first recommended one, else the first of the set.
+  default_image = concat([for i in local.images : i if i.recommended], local.images)[0]
 
   default_profile = [for p in var.profiles : p if p.default][0]
 
@@ -49,7 +51,7 @@ locals {
         display_name = "Image"
         choices = { for i in local.images : i.slug => {
           display_name         = i.display_name
-          default              = i.ref == local.default_image.ref
+          default              = i.index == local.default_image.index
           kubespawner_override = { image = i.ref }
         } }
       }
