@@ -95,13 +95,27 @@ NO_REGISTRY = """\
 │ Error: Failed to query available provider packages
 │
 │ Could not retrieve the list of available versions for provider hashicorp/google: could not
-│ connect to registry.terraform.io: failed to request discovery document
+│ connect to registry.terraform.io: failed to request discovery document: Get
+│ "https://registry.terraform.io/.well-known/terraform.json": dial tcp: lookup
+│ registry.terraform.io: no such host
 """
+
+
+# Captured from `sciplat plan sandbox` on this machine with a token but no route to Google.
+NO_NETWORK = (
+    "\x1b[31m╷\x1b[0m\x1b[0m\n"
+    "\x1b[31m│\x1b[0m \x1b[0m\x1b[1m\x1b[31mError: \x1b[0m\x1b[0m\x1b[1mFailed to get existing "
+    'workspaces: querying Cloud Storage failed: Get "https://storage.googleapis.com/storage/v1/b/'
+    'sciplat-sandbox-tfstate/o?alt=json&delimiter=%2F&prefix=sciplat%2Fsandbox%2F": dial tcp: '
+    "lookup storage.googleapis.com on 10.255.255.53:53: no such host\x1b[0m\n"
+    "\x1b[31m╵\x1b[0m\x1b[0m\n"
+)
 
 
 @pytest.mark.parametrize(
     ("stderr", "expected"),
     [
+        (NO_NETWORK, "Google Cloud cannot be reached from here"),
         (BUCKET_MISSING, "The state bucket gs://sciplat-int-tfstate does not exist"),
         (LOCKED, "locked by alice@laptop (lock 1764239000123456)"),
         (LOCK_DENIED, "Project sciplat-int was not found or your account lacks access"),

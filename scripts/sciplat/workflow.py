@@ -356,6 +356,13 @@ def explain_terraform_error(stderr: str, env_name: str, data: Mapping[str, Any])
             "Terraform cannot download its providers (no route to the registry): run "
             "`make providers` to build them offline, then plan again."
         )
+    if re.search(
+        r"dial tcp|no such host|i/o timeout|connection refused|network is unreachable", low
+    ):
+        return (
+            "Google Cloud cannot be reached from here (network, DNS or proxy): check the "
+            "connection, then plan again."
+        )
     return None
 
 
@@ -378,13 +385,19 @@ def _terraform(root: Path, paths: Paths) -> Any:
 def _run_tf(tf: Any, args: list[str], env_name: str, data: Mapping[str, Any]) -> Any:
     from sciplat.terraform import TerraformError
 
+    if not sys.stderr.isatty():
+        args = [args[0], "-no-color", *args[1:]]  # logs and CI: no escape codes
     try:
         return tf.run(args, stream=True)
     except TerraformError as exc:
         hint = explain_terraform_error(exc.stderr, env_name, data)
         if hint:
             raise NotReady(hint) from None
-        raise
+        # Terraform's own error has just been shown as it came; do not print it twice.
+        raise SciplatError(
+            f"terraform {args[0]} failed with exit code {exc.returncode} (its error is above).",
+            exit_code=EXIT_TERRAFORM,
+        ) from None
 
 
 def _check_credentials(root: Path) -> None:
