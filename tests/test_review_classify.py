@@ -234,3 +234,25 @@ def test_safe_fixture_has_nothing_blocking() -> None:
     findings = classify(load_plan(PLANS / "safe" / "plan.json").changes)
     assert not [f for f in findings if f.severity == BLOCKING]
     assert [f.rule for f in findings if f.severity == WARNING] == ["hub-restart"]
+
+
+@pytest.mark.parametrize(
+    ("pool", "severity"),
+    [
+        (
+            {"name": "x", "node_config": [{"labels": {"hub.jupyter.org/node-purpose": "core"}}]},
+            WARNING,
+        ),
+        ({"name": "core"}, WARNING),
+        (
+            {"name": "core", "node_config": [{"labels": {"hub.jupyter.org/node-purpose": "user"}}]},
+            BLOCKING,
+        ),
+        ({"name": "user"}, BLOCKING),
+    ],
+)
+def test_only_user_pools_block_the_core_pool_warns(pool: dict, severity: str) -> None:
+    for actions in (["delete"], ["delete", "create"]):
+        after = None if actions == ["delete"] else pool
+        findings = classify_change(change("google_container_node_pool", actions, pool, after))
+        assert [f.severity for f in findings] == [severity]

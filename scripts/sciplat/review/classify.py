@@ -119,6 +119,18 @@ def _widened(before: set[str], after: set[str]) -> list[str]:
     return new
 
 
+PURPOSE_LABEL = "hub.jupyter.org/node-purpose"
+
+
+def _pool_purpose(pool: Any) -> str:
+    """ "core" or "user": the JupyterHub node-purpose label, else the pool's name."""
+    labels = _get(pool, "node_config", 0, "labels")
+    purpose = labels.get(PURPOSE_LABEL) if isinstance(labels, dict) else None
+    if isinstance(purpose, str):
+        return purpose
+    return "core" if _get(pool, "name") == "core" else "user"
+
+
 def _protection_removed(change: ResourceChange) -> list[str]:
     paths = []
     for attr in change.attributes:
@@ -146,6 +158,22 @@ def classify_change(change: ResourceChange) -> list[Finding]:
     findings: list[Finding] = []
     why_stateful = STATEFUL.get(kind)
 
+    recreated = change.action in ("delete", "replace")
+    if (
+        kind == "google_container_node_pool"
+        and recreated
+        and _pool_purpose(change.before) == "core"
+    ):
+        why_stateful = None  # the hub's pool: a restart of the hub, not a loss of labs
+        findings.append(
+            Finding(
+                WARNING,
+                addr,
+                f"{change.action}-core-pool",
+                "Recreates the core pool: the hub and proxy move to new nodes, so logins "
+                "pause for a few minutes; running labs keep running.",
+            )
+        )
     if change.action in ("delete", "replace") and why_stateful:
         if change.action == "replace":
             forced = replace_cause(change)
