@@ -664,7 +664,6 @@ def destroy_environment(
     result = render(env_ref, build_dir=build_dir)
     env = result.env
     paths = Paths(build_dir, env.name)
-    confirm_name(env.name, confirm, interactive)
     protected = deletion_protection(env.data)
     if protected:
         raise SciplatError(
@@ -675,6 +674,7 @@ def destroy_environment(
             "removed in code first.",
             exit_code=EXIT_BLOCKED,
         )
+    confirm_name(env.name, confirm, interactive)
     _check_credentials(root_dir)
     tf = _terraform(root_dir, paths)
     _run_tf(
@@ -766,6 +766,7 @@ def register(app: typer.Typer) -> None:
         review, paths = plan_environment(
             env, build_dir=build_dir, root=root, refresh_only=refresh_only
         )
+        out.rule(f"sciplat review of {paths.env_name}")
         text = render(review, fmt, out)
         if text is not None:
             sys.stdout.write(text)

@@ -299,7 +299,12 @@ def _output_record(name: str, change: dict[str, Any]) -> OutputChange:
         if change.get("after_unknown") is True
         else (Sensitive(change.get("after")) if sens else change.get("after"))
     )
-    return OutputChange(name, normalize_actions(actions), sens, before, after)
+    action = normalize_actions(actions)
+    if action == "create":
+        before = ABSENT
+    elif action == "delete":
+        after = ABSENT
+    return OutputChange(name, action, sens, before, after)
 
 
 def parse_plan(document: Any, source: str = "plan.json") -> Plan:
