@@ -242,3 +242,26 @@ def test_stale_reasons_name_what_changed() -> None:
     assert stale_reasons(old, dict(old)) == []
     assert combined_hash(old) == combined_hash(dict(reversed(old.items())))
     assert combined_hash(old) != combined_hash(new)
+
+
+def test_typed_confirmation(monkeypatch: pytest.MonkeyPatch) -> None:
+    import typer
+
+    from sciplat.errors import UsageError
+    from sciplat.workflow import confirm_name
+
+    asked: list[str] = []
+
+    def prompt(text: str) -> str:
+        asked.append(text)
+        return answers.pop(0)
+
+    answers = ["sandbox\n", "sandbx"]
+    monkeypatch.setattr(typer, "prompt", prompt)
+    confirm_name("sandbox", None, interactive=True)
+    assert "Type the environment name" in asked[0]
+    with pytest.raises(UsageError, match="nothing destroyed"):
+        confirm_name("sandbox", None, interactive=True)
+    with pytest.raises(UsageError, match="--confirm sandbox"):
+        confirm_name("sandbox", None, interactive=False)
+    confirm_name("sandbox", "sandbox", interactive=False)
