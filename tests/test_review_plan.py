@@ -100,6 +100,7 @@ def test_basic_fixture_actions_and_moves() -> None:
     actions = {c.address: c.action for c in plan.changes}
     assert actions == {
         "data.terraform_remote_state.lookup": "read",
+        "terraform_data.adopted": "no-op",
         "terraform_data.created": "create",
         "terraform_data.follower": "replace",
         "terraform_data.forgotten": "forget",
@@ -111,6 +112,8 @@ def test_basic_fixture_actions_and_moves() -> None:
     }
     moved = next(c for c in plan.changes if c.address == "terraform_data.new_name")
     assert moved.previous_address == "terraform_data.old_name"
+    adopted = next(c for c in plan.changes if c.address == "terraform_data.adopted")
+    assert adopted.importing
     follower = next(c for c in plan.changes if c.address == "terraform_data.follower")
     assert follower.action_reason == "replace_by_triggers"
 

@@ -151,6 +151,16 @@ def _fmt(value: Any) -> str:
 
 def classify_change(change: ResourceChange) -> list[Finding]:
     """The findings for one planned resource change (drift entries are not classified)."""
+    if change.mode == "managed" and change.importing and change.action == "no-op":
+        return [
+            Finding(
+                INFO,
+                change.address,
+                "import",
+                "Imported: Terraform starts managing an existing object; nothing changes in "
+                "the cloud.",
+            )
+        ]
     if change.mode != "managed" or change.action in ("no-op", "read"):
         return []
     kind = base_type(change.type)

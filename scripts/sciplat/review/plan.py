@@ -2,7 +2,7 @@
 
 The plan JSON holds real values, including sensitive ones (they are only *marked* as sensitive
 in `before_sensitive`/`after_sensitive`). Everything this module returns is already redacted:
-a sensitive value is replaced by `SENSITIVE`, a value known only after apply by `UNKNOWN`.
+a sensitive value is replaced by a `Sensitive` marker, a value known only after apply by `UNKNOWN`.
 """
 
 from __future__ import annotations
@@ -119,6 +119,21 @@ _REPLACE_REASONS = {
     "replace_by_request": "the -replace option",
     "replace_because_cannot_update": "the provider",
 }
+
+
+_DELETE_REASONS = {
+    "delete_because_no_resource_config": "no longer in the configuration",
+    "delete_because_no_module": "its module was removed",
+    "delete_because_wrong_repetition": "count or for_each was added or removed",
+    "delete_because_count_index": "count shrank",
+    "delete_because_each_key": "its for_each key is gone",
+    "delete_because_no_move_target": "the target of its moved block does not exist",
+}
+
+
+def delete_cause(change: ResourceChange) -> str | None:
+    """Why Terraform destroys a resource, in words, when the plan says."""
+    return _DELETE_REASONS.get(change.action_reason or "")
 
 
 def replace_cause(change: ResourceChange) -> str:

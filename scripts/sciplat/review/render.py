@@ -18,6 +18,7 @@ from sciplat.review.plan import (
     AttributeChange,
     ResourceChange,
     Sensitive,
+    delete_cause,
     replace_cause,
 )
 from sciplat.review.report import Review
@@ -25,7 +26,7 @@ from sciplat.review.report import Review
 MAX_VALUE = 72  # characters of a value shown inline
 DETAILS_AFTER = 8  # longer lists fold into <details> in Markdown
 TEXT_COST_LINES = 20  # the terminal shows the biggest cost changes; md and json show all
-CHANGE_ORDER = ("replace", "delete", "update", "create", "read", "forget")
+CHANGE_ORDER = ("replace", "delete", "update", "create", "read", "forget", "no-op")
 HEADINGS = {
     "replace": "Replaced",
     "delete": "Destroyed",
@@ -33,6 +34,7 @@ HEADINGS = {
     "create": "Created",
     "read": "Read during apply",
     "forget": "Removed from state (left running)",
+    "no-op": "Imported without changes",
 }
 
 
@@ -82,6 +84,9 @@ def text_diff(attr: AttributeChange) -> list[str]:
 def headline(review: Review) -> str:
     counts = review.counts()
     parts = [f"{counts[a]} to {a}" for a in ACTIONS if a != "no-op" and counts[a]]
+    imports = sum(1 for c in review.plan.changes if c.importing)
+    if imports:
+        parts.append(f"{imports} to import")
     if not parts:
         return "No changes."
     return ", ".join(parts) + "."
@@ -193,6 +198,13 @@ def _md_change(change: ResourceChange) -> list[str]:
     return [head, "", *_md_attributes(change), ""]
 
 
+def _why(change: ResourceChange) -> str:
+    cause = delete_cause(change) if change.action == "delete" else None
+    if change.importing:
+        return " (imported)"
+    return f" ({cause})" if cause else ""
+
+
 def _md_changes(review: Review) -> list[str]:
     out: list[str] = []
     for action in CHANGE_ORDER:
@@ -205,7 +217,7 @@ def _md_changes(review: Review) -> list[str]:
             for change in group:
                 body += _md_change(change)
         else:
-            body = [f"- {_md_code(c.address)}" for c in group] + [""]
+            body = [f"- {_md_code(c.address)}{_why(c)}" for c in group] + [""]
         out += _md_details(f"{len(group)} resources", body, len(group) > DETAILS_AFTER)
         if len(group) > DETAILS_AFTER:
             out.append("")
@@ -336,6 +348,7 @@ _ACTION_STYLE = {
     "delete": "bold red",
     "read": "cyan",
     "forget": "blue",
+    "no-op": "cyan",
 }
 
 
@@ -390,7 +403,7 @@ def print_text(review: Review, console: Console) -> None:
             block.append("  " + change.address, style="bold")
             if change.action == "replace":
                 block.append("  forced by: " + replace_cause(change))
-            block.append("\n")
+            block.append(_why(change) + "\n")
             _attr_lines(change, block)
         console.print(block, end="", soft_wrap=True)
 

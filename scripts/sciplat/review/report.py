@@ -25,8 +25,8 @@ class Review:
 
     @property
     def changes(self) -> list[ResourceChange]:
-        """The resources that change (no-op and unchanged reads left out)."""
-        return [c for c in self.plan.changes if c.action != "no-op"]
+        """The resources that change or are imported (plain no-ops left out)."""
+        return [c for c in self.plan.changes if c.action != "no-op" or c.importing]
 
     def counts(self) -> dict[str, int]:
         counted = Counter(c.action for c in self.plan.changes)
@@ -95,6 +95,7 @@ def _change_json(change: ResourceChange) -> dict[str, Any]:
         "actions": change.actions,
         "action_reason": change.action_reason,
         "previous_address": change.previous_address,
+        "importing": change.importing,
         "replace_paths": change.replace_paths,
         "attributes": [
             {
@@ -129,6 +130,7 @@ def to_json(review: Review) -> dict[str, Any]:
             "findings": review.severity_counts(),
             "blocking": bool(review.blocking),
             "drift": len(plan.drift),
+            "imports": sum(1 for c in plan.changes if c.importing),
         },
         "findings": [
             {"severity": f.severity, "address": f.address, "rule": f.rule, "message": f.message}
