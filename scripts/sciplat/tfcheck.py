@@ -1095,6 +1095,12 @@ def tf_test(
     total_pass = sum(r.passed for r in results)
     total_fail = sum(r.failed for r in results)
     if not as_json:
+        runs = asserts = 0
+        for _label, directory, extra, _tf in jobs_list:
+            folder = directory / (ENV_SUITE_DIR if extra else "tests")
+            r, a = count_suite(sorted(folder.glob("*.tftest.hcl")))
+            runs, asserts = runs + r, asserts + a
+        console.print(f"{len(jobs_list)} suites, {runs} runs, {asserts} asserts")
         console.print(f"tf-test: {total_pass} passed, {total_fail} failed")
     if failed:
         raise SciplatError(
