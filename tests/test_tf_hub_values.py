@@ -150,6 +150,15 @@ def pinned_cilogon_inputs() -> dict[str, Any]:
             "recommended": True,
         },
         {
+            "registry": "docker.io",
+            "repository": "python",
+            "tag": "3.12-slim",
+            "digest": None,
+            "class": "unknown",
+            "display_name": "Python 3.12",
+            "recommended": False,
+        },
+        {
             "registry": "registry.example.org",
             "repository": "team/lab",
             "tag": "exp_x",
@@ -182,12 +191,10 @@ def evaluated(
 
 
 def expected_ref(image: dict[str, Any], prefixes: dict[str, str]) -> str:
-    host = image["registry"]
-    name = (
-        f"{prefixes[host]}/{image['repository']}"
-        if host in prefixes
-        else (f"{host}/{image['repository']}")
-    )
+    host, repository = image["registry"], image["repository"]
+    if host == "docker.io" and "/" not in repository:
+        repository = f"library/{repository}"  # Docker Hub official images
+    name = f"{prefixes.get(host, host)}/{repository}"
     return f"{name}@{image['digest']}" if image["digest"] else f"{name}:{image['tag']}"
 
 

@@ -44,8 +44,10 @@ def expected_refs(tfvars: dict[str, Any]) -> list[str]:
     )
     refs = []
     for image in tfvars["hub"]["images"]:
-        host = image["registry"]
-        base = prefixes.get(host, host) + "/" + image["repository"]
+        host, repository = image["registry"], image["repository"]
+        if host == "docker.io" and "/" not in repository:
+            repository = f"library/{repository}"  # Docker Hub official images
+        base = prefixes.get(host, host) + "/" + repository
         refs.append(f"{base}@{image['digest']}" if image["digest"] else f"{base}:{image['tag']}")
     return refs
 

@@ -1,5 +1,5 @@
 output "prefixes" {
-  description = "Mirror prefix per upstream host, e.g. {\"docker.io\" = \"us-central1-docker.pkg.dev/p/dockerhub\"}; an image upstream/repo:tag is pulled as prefix/repo:tag (Docker Hub official images need library/)."
+  description = "Mirror prefix per upstream host, e.g. {\"docker.io\" = \"us-central1-docker.pkg.dev/p/dockerhub\"}; an image upstream/repo:tag is pulled as prefix/repo:tag (Docker Hub official images are library/<name>)."
   value       = local.prefixes
 }
 

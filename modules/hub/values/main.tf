@@ -12,9 +12,13 @@ locals {
 
   # Image references: through the mirror when it mirrors the image's upstream; pinned by digest
   # when known (repo@sha256:...), else repo:tag. The tag stays in the display name.
-  image_names = [for i in var.images : (contains(keys(var.mirror_prefixes), i.registry)
-    ? "${var.mirror_prefixes[i.registry]}/${i.repository}"
-    : "${i.registry}/${i.repository}"
+  # Docker Hub's official images live under library/ (python -> library/python).
+  repositories = [for i in var.images :
+    i.registry == "docker.io" && !strcontains(i.repository, "/") ? "library/${i.repository}" : i.repository
+  ]
+  image_names = [for idx, i in var.images : (contains(keys(var.mirror_prefixes), i.registry)
+    ? "${var.mirror_prefixes[i.registry]}/${local.repositories[idx]}"
+    : "${i.registry}/${local.repositories[idx]}"
   )]
   images = [for idx, i in var.images : merge(i, {
     index        = idx
