@@ -32,6 +32,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from sciplat.errors import SciplatError, UsageError
 
@@ -436,7 +437,7 @@ def plan_environment(
     _step(f"validate, size and render {env_ref}")
     result = render(env_ref, build_dir=build_dir)
     for warning in result.warnings:
-        err.print(f"  [yellow]warning:[/yellow] {warning}")
+        err.print(f"  [yellow]warning:[/yellow] {escape(warning)}")
     env = result.env
     paths = Paths(build_dir, env.name)
     # A failed plan must never leave an older plan behind for apply to pick up.
