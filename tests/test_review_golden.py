@@ -89,3 +89,18 @@ def test_json_schema_is_versioned_and_counts_every_action() -> None:
     settings = next(c for c in basic["changes"] if c["address"] == "terraform_data.settings")
     token = next(a for a in settings["attributes"] if a["path"] == "input.token")
     assert token["before"] == {"sensitive": True} == token["after"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_json_validates_against_the_published_schema(case: str) -> None:
+    import jsonschema
+
+    from sciplat.review.report import SCHEMA_PATH
+
+    schema = json.loads(SCHEMA_PATH.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    doc = json.loads(_review(case, "json"))
+    jsonschema.Draft202012Validator(schema).validate(doc)
+    doc["summary"]["actions"].pop("forget")
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(doc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sciplat.review.classify import BLOCKING, INFO, SEVERITIES, WARNING, Finding, classify
@@ -13,6 +14,7 @@ from sciplat.review.plan import ABSENT, ACTIONS, UNKNOWN, Plan, ResourceChange, 
 
 SCHEMA = "sciplat.review"
 SCHEMA_VERSION = 1
+SCHEMA_PATH = Path(__file__).with_name("review.schema.json")  # JSON Schema of to_json()
 
 
 @dataclass
