@@ -99,3 +99,14 @@ def test_output_with_text_format_is_a_usage_error(run_cli, tmp_path: Path) -> No
 def test_help_has_an_example(run_cli) -> None:
     result = run_cli("review", "--help")
     assert result.code == 0 and "Example: sciplat review" in result.out
+
+
+def test_an_errored_plan_is_called_incomplete(run_cli, tmp_path: Path) -> None:
+    doc = json.loads((PLANS / "safe" / "plan.json").read_text())
+    doc["errored"] = True
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(doc))
+    result = run_cli("review", str(path), "-f", "md")
+    assert result.code == 0
+    assert "INCOMPLETE: Terraform reported errors while planning" in result.out
+    assert result.out.startswith("### ⛔")

@@ -93,6 +93,11 @@ def headline(review: Review) -> str:
 
 
 def verdict(review: Review) -> str:
+    if review.plan.errored:
+        return (
+            "INCOMPLETE: Terraform reported errors while planning, so this review is partial; "
+            "fix them and plan again."
+        )
     if review.blocking:
         n = len(review.blocking)
         return (
@@ -228,7 +233,7 @@ def to_markdown(review: Review) -> str:
     """Markdown for a pull-request comment; long lists fold into <details>."""
     counts = review.counts()
     sev = review.severity_counts()
-    icon = "⛔" if review.blocking else ("⚠️" if review.warnings else "✅")
+    icon = "⛔" if review.blocking or review.plan.errored else ("⚠️" if review.warnings else "✅")
     out = [
         f"### {icon} Plan review: {_md_code(review.title)}",
         "",
