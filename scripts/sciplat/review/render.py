@@ -26,6 +26,8 @@ from sciplat.review.report import Review
 MAX_VALUE = 72  # characters of a value shown inline
 DETAILS_AFTER = 8  # longer lists fold into <details> in Markdown
 TEXT_COST_LINES = 20  # the terminal shows the biggest cost changes; md and json show all
+TEXT_DIFF_LINES = 40  # lines of a multi-line value's diff in the terminal
+TEXT_DIFF_BUDGET = 200  # diff lines in the whole terminal view; md shows every diff
 CHANGE_ORDER = ("replace", "delete", "update", "create", "read", "forget", "no-op")
 HEADINGS = {
     "replace": "Replaced",
@@ -357,7 +359,7 @@ _ACTION_STYLE = {
 }
 
 
-def _attr_lines(change: ResourceChange, text: Text) -> None:
+def _attr_lines(change: ResourceChange, text: Text, budget: list[int] | None = None) -> None:
     """Changed attributes as aligned lines: path, before -> after (cheap for huge plans)."""
     shown, computed = split_attributes(change)
     width = min(max((len(a.path) for a in shown), default=0), 48)
@@ -369,6 +371,16 @@ def _attr_lines(change: ResourceChange, text: Text) -> None:
         if attr.forces_replace:
             text.append("  (forces replacement)", style="bold magenta")
         text.append("\n")
+        if budget is None or budget[0] <= 0 or not isinstance(attr.after, str):
+            continue
+        diff = text_diff(attr)[2:]  # without the ---/+++ header
+        budget[0] -= min(len(diff), TEXT_DIFF_LINES)
+        for line in diff[:TEXT_DIFF_LINES]:
+            style = {"+": "green", "-": "red", "@": "cyan"}.get(line[:1], "dim")
+            text.append(f"        {line}\n", style=style)
+        if len(diff) > TEXT_DIFF_LINES:
+            more = len(diff) - TEXT_DIFF_LINES
+            text.append(f"        ... {more} more lines (see --format md)\n", style="dim")
     if computed:
         text.append(f"      {computed_note(computed)}\n", style="dim")
 
@@ -399,6 +411,7 @@ def print_text(review: Review, console: Console) -> None:
     if review.infos:
         console.print(Text(f"\ninfo: {len(review.infos)} routine changes", style="dim"))
 
+    diff_budget = [TEXT_DIFF_BUDGET]
     for action in CHANGE_ORDER:
         group = [c for c in review.changes if c.action == action]
         if not group:
@@ -409,7 +422,7 @@ def print_text(review: Review, console: Console) -> None:
             if change.action == "replace":
                 block.append("  forced by: " + replace_cause(change))
             block.append(_why(change) + "\n")
-            _attr_lines(change, block)
+            _attr_lines(change, block, diff_budget)
         console.print(block, end="", soft_wrap=True)
 
     moved = [c for c in review.plan.changes if c.previous_address]
