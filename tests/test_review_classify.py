@@ -256,3 +256,26 @@ def test_only_user_pools_block_the_core_pool_warns(pool: dict, severity: str) ->
         after = None if actions == ["delete"] else pool
         findings = classify_change(change("google_container_node_pool", actions, pool, after))
         assert [f.severity for f in findings] == [severity]
+
+
+def test_deny_and_egress_rules_are_not_widenings() -> None:
+    deny = {"deny": [{"protocol": "all"}], "source_ranges": ["10.0.0.0/8"]}
+    wider_deny = {**deny, "source_ranges": ["0.0.0.0/0"]}
+    rc = change("google_compute_firewall", ["update"], deny, wider_deny)
+    assert [f.severity for f in classify_change(rc)] == [INFO]
+    egress = {"direction": "EGRESS", "allow": [{"protocol": "tcp"}], "source_ranges": []}
+    rc = change(
+        "google_compute_firewall", ["create"], None, {**egress, "source_ranges": ["0.0.0.0/0"]}
+    )
+    assert [f.severity for f in classify_change(rc)] == [INFO]
+
+
+def test_removing_a_deny_rule_warns() -> None:
+    deny = {"deny": [{"protocol": "all"}], "source_ranges": ["0.0.0.0/0"], "direction": "INGRESS"}
+    rc = change("google_compute_firewall", ["delete"], deny, None)
+    assert severities(rc) == [(WARNING, "deny-removed")]
+    allow = {"allow": [{"protocol": "tcp"}], "source_ranges": ["10.0.0.0/8"]}
+    assert [
+        f.severity
+        for f in classify_change(change("google_compute_firewall", ["delete"], allow, None))
+    ] == [INFO]

@@ -131,6 +131,18 @@ def _pool_purpose(pool: Any) -> str:
     return "core" if _get(pool, "name") == "core" else "user"
 
 
+def _allows_ingress(rule: Any) -> bool:
+    """A firewall rule that lets traffic in: an INGRESS rule with allow blocks (not a deny)."""
+    if not isinstance(rule, dict):
+        return False
+    direction = rule.get("direction")
+    if isinstance(direction, str) and direction.upper() == "EGRESS":
+        return False
+    deny = rule.get("deny")
+    allow = rule.get("allow")
+    return not (isinstance(deny, list) and deny and not allow)
+
+
 def _protection_removed(change: ResourceChange) -> list[str]:
     paths = []
     for attr in change.attributes:
@@ -221,26 +233,43 @@ def classify_change(change: ResourceChange) -> list[Finding]:
             )
         )
 
-    if change.action in ("create", "update", "replace"):
+    opens = kind == "google_container_cluster" or (
+        kind == "google_compute_firewall" and _allows_ingress(change.after)
+    )
+    if change.action in ("create", "update", "replace") and opens:
         before = _cidrs(change.before) if change.before else set()
         after = _cidrs(change.after) if change.after else set()
-        if kind in ("google_compute_firewall", "google_container_cluster"):
-            wider = (
-                _widened(before, after)
-                if change.action != "create"
-                else sorted(c for c in after if c in _OPEN)
-            )
-            if wider:
-                what = "firewall" if kind == "google_compute_firewall" else "authorized networks"
-                findings.append(
-                    Finding(
-                        WARNING,
-                        addr,
-                        "network-widened",
-                        f"Widens {what} to {', '.join(wider)}: more addresses can reach "
-                        "the cluster.",
-                    )
+        wider = (
+            _widened(before, after)
+            if change.action != "create"
+            else sorted(c for c in after if c in _OPEN)
+        )
+        if wider:
+            what = "firewall" if kind == "google_compute_firewall" else "authorized networks"
+            findings.append(
+                Finding(
+                    WARNING,
+                    addr,
+                    "network-widened",
+                    f"Widens {what} to {', '.join(wider)}: more addresses can reach the cluster.",
                 )
+            )
+
+    if (
+        kind == "google_compute_firewall"
+        and change.action == "delete"
+        and isinstance(change.before, dict)
+        and not _allows_ingress(change.before)
+        and (change.before.get("direction") or "INGRESS").upper() == "INGRESS"
+    ):
+        findings.append(
+            Finding(
+                WARNING,
+                addr,
+                "deny-removed",
+                "Removes a deny rule: traffic it blocked may now reach the cluster.",
+            )
+        )
 
     if _IAM.match(change.type) and change.action != "read":
         findings.append(
