@@ -279,3 +279,14 @@ def test_removing_a_deny_rule_warns() -> None:
         f.severity
         for f in classify_change(change("google_compute_firewall", ["delete"], allow, None))
     ] == [INFO]
+
+
+def test_lowering_a_pool_maximum_warns_raising_it_does_not() -> None:
+    def pool(maximum: int) -> dict:
+        return {"autoscaling": [{"total_min_node_count": 1, "total_max_node_count": maximum}]}
+
+    lower = change("google_container_node_pool", ["update"], pool(10), pool(4))
+    assert severities(lower) == [(WARNING, "max-nodes-lowered")]
+    assert "from 10 to 4 nodes" in classify_change(lower)[0].message
+    higher = change("google_container_node_pool", ["update"], pool(4), pool(10))
+    assert [f.severity for f in classify_change(higher)] == [INFO]

@@ -131,6 +131,10 @@ def _pool_purpose(pool: Any) -> str:
     return "core" if _get(pool, "name") == "core" else "user"
 
 
+def _is_num(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _allows_ingress(rule: Any) -> bool:
     """A firewall rule that lets traffic in: an INGRESS rule with allow blocks (not a deny)."""
     if not isinstance(rule, dict):
@@ -309,7 +313,7 @@ def classify_change(change: ResourceChange) -> list[Finding]:
         restarting = [
             a.path
             for a in change.attributes
-            if a.path.startswith(("node_config", "version", "node_locations", "upgrade_settings"))
+            if a.path.startswith(("node_config", "version", "node_locations"))
         ]
         if restarting:
             findings.append(
@@ -317,10 +321,22 @@ def classify_change(change: ResourceChange) -> list[Finding]:
                     WARNING,
                     addr,
                     "nodes-recreated",
-                    f"Changes {', '.join(sorted(restarting)[:3])}: GKE recreates the nodes "
-                    "one by one, restarting the labs running on them.",
+                    f"Changes {', '.join(sorted(restarting)[:3])}: GKE may roll the nodes one "
+                    "by one, restarting the labs running on them.",
                 )
             )
+        for key in ("total_max_node_count", "max_node_count"):
+            old, new = (_get(side, "autoscaling", 0, key) for side in (change.before, change.after))
+            if _is_num(old) and _is_num(new) and new < old:
+                findings.append(
+                    Finding(
+                        WARNING,
+                        addr,
+                        "max-nodes-lowered",
+                        f"Lowers the pool's maximum from {old:g} to {new:g} nodes: nodes above it "
+                        "are drained, and the labs on them stop.",
+                    )
+                )
     if (
         kind == "google_container_cluster"
         and change.action == "update"
