@@ -100,3 +100,22 @@ def test_per_zone_autoscaling_minimum_counts_every_zone() -> None:
     pool["node_locations"] = ["a", "b"]
     total = _pool("e2-standard-4", 4)
     assert node_pool_month(pool, PRICES) == pytest.approx(node_pool_month(total, PRICES))
+
+
+def test_a_new_cluster_adds_the_management_fee() -> None:
+    doc = {
+        "format_version": "1.2",
+        "resource_changes": [
+            {
+                "address": "module.gke.google_container_cluster.this",
+                "mode": "managed",
+                "type": "google_container_cluster",
+                "name": "this",
+                "change": {"actions": ["create"], "before": None, "after": {"name": "c"}},
+            }
+        ],
+    }
+    delta = cost_delta(parse_plan(doc), PRICES)
+    assert delta.before_usd == 0
+    assert delta.after_usd == pytest.approx(round(PRICES.cluster_month_usd(), 2))
+    assert delta.after_usd > 0

@@ -12,6 +12,7 @@ from sciplat.review.plan import Plan, _Marker
 
 LOCAL_SSD_GIB = 375  # every GKE local SSD is 375 GiB
 PRICED_TYPES = (
+    "google_container_cluster",
     "google_container_node_pool",
     "google_filestore_instance",
     "google_compute_router_nat",
@@ -119,6 +120,9 @@ def _resource_month(kind: str, obj: Any, prices: Prices) -> float:
         return filestore_month(obj, prices)
     if kind == "google_compute_router_nat":
         return prices.nat_gateway_month_usd()
+    if kind == "google_container_cluster":
+        fee = getattr(prices, "cluster_month_usd", None)  # the GKE management fee, if priced
+        return float(fee()) if callable(fee) else 0.0
     return 0.0
 
 
