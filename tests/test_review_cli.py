@@ -110,3 +110,20 @@ def test_an_errored_plan_is_called_incomplete(run_cli, tmp_path: Path) -> None:
     assert result.code == 0
     assert "INCOMPLETE: Terraform reported errors while planning" in result.out
     assert result.out.startswith("### ⛔")
+
+
+def test_terminal_and_plain_text_views_say_the_same() -> None:
+    import io
+    import re
+
+    from rich.console import Console
+
+    from sciplat.review.cli import render, review_file
+
+    review = review_file(PLANS / "platform" / "plan.json", title="platform")
+    plain, colour = io.StringIO(), io.StringIO()
+    render(review, "text", Console(file=plain, width=200))
+    render(review, "text", Console(file=colour, width=200, force_terminal=True))
+    assert "\x1b[" in colour.getvalue() and "\x1b[" not in plain.getvalue()
+    stripped = re.sub(r"\x1b\[[0-9;]*m", "", colour.getvalue())
+    assert stripped == plain.getvalue()

@@ -364,13 +364,13 @@ def _attr_lines(change: ResourceChange, text: Text, budget: list[int] | None = N
     shown, computed = split_attributes(change)
     width = min(max((len(a.path) for a in shown), default=0), 48)
     for attr in shown:
-        text.append(f"      {attr.path:<{width}}  ")
-        text.append(show_value(attr.before), style="red")
-        text.append(" -> ")
-        text.append(show_value(attr.after), style="green")
+        # One plain append per line: styled spans per value make huge plans slow to print.
+        line = f"      {attr.path:<{width}}  {show_value(attr.before)} -> {show_value(attr.after)}"
         if attr.forces_replace:
-            text.append("  (forces replacement)", style="bold magenta")
-        text.append("\n")
+            text.append(line)
+            text.append("  (forces replacement)\n", style="bold magenta")
+        else:
+            text.append(line + "\n")
         if budget is None or budget[0] <= 0 or not isinstance(attr.after, str):
             continue
         diff = text_diff(attr)[2:]  # without the ---/+++ header
@@ -383,6 +383,14 @@ def _attr_lines(change: ResourceChange, text: Text, budget: list[int] | None = N
             text.append(f"        ... {more} more lines (see --format md)\n", style="dim")
     if computed:
         text.append(f"      {computed_note(computed)}\n", style="dim")
+
+
+def _emit(console: Console, block: Text) -> None:
+    """Print a section; to a file or pipe (no styles anyway) write the plain text directly."""
+    if console.is_terminal:
+        console.print(block, end="", soft_wrap=True)
+    else:
+        console.file.write(block.plain)
 
 
 def print_text(review: Review, console: Console) -> None:
@@ -407,7 +415,7 @@ def print_text(review: Review, console: Console) -> None:
             for f in findings:
                 block.append("  " + f.address, style="bold")
                 block.append(f": {f.message}\n")
-            console.print(block, end="", soft_wrap=True)
+            _emit(console, block)
     if review.infos:
         console.print(Text(f"\ninfo: {len(review.infos)} routine changes", style="dim"))
 
@@ -423,7 +431,7 @@ def print_text(review: Review, console: Console) -> None:
                 block.append("  forced by: " + replace_cause(change))
             block.append(_why(change) + "\n")
             _attr_lines(change, block, diff_budget)
-        console.print(block, end="", soft_wrap=True)
+        _emit(console, block)
 
     moved = [c for c in review.plan.changes if c.previous_address]
     if moved:
@@ -441,14 +449,14 @@ def print_text(review: Review, console: Console) -> None:
             what = "deleted outside Terraform" if d.action == "delete" else "changed"
             block.append(f"  {d.address}: {what}\n", style="bold")
             _attr_lines(d, block)
-        console.print(block, end="", soft_wrap=True)
+        _emit(console, block)
     if review.plan.outputs:
         block = Text("\nOutputs\n", style="bold")
         for o in review.plan.outputs:
             block.append(
                 f"  {o.name}: {o.action}, {show_value(o.before)} -> {show_value(o.after)}\n"
             )
-        console.print(block, end="", soft_wrap=True)
+        _emit(console, block)
     cost = review.cost
     block = Text("\nCost (estimated, per month)\n", style="bold")
     if cost.available:
@@ -470,7 +478,7 @@ def print_text(review: Review, console: Console) -> None:
             block.append(f"  ... and {len(cost.notes) - TEXT_COST_LINES} more notes\n", style="dim")
     else:
         block.append(f"  not estimated: {'; '.join(cost.notes)}\n")
-    console.print(block, end="", soft_wrap=True)
+    _emit(console, block)
     images = review.images
     if images.added or images.removed or images.repinned or images.unknown:
         block = Text("\nLab images\n", style="bold")
@@ -485,6 +493,6 @@ def print_text(review: Review, console: Console) -> None:
             )
         if images.unknown:
             block.append("  (some values are sensitive or unknown; the lists may be incomplete)\n")
-        console.print(block, end="", soft_wrap=True)
+        _emit(console, block)
     style = "bold red" if review.blocking else ("yellow" if review.warnings else "green")
     console.print(Text("\n" + verdict(review), style=style))
