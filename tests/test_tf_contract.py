@@ -353,6 +353,15 @@ def test_rendered_tfvars_match_the_root_variables(env_name: str) -> None:
         assert tfvars_errors(on_disk, declared_variables()) == [], built
 
 
+EXPECTED = sorted((REPO_ROOT / "tests" / "expected").glob("*.tfvars.json"))
+
+
+@pytest.mark.parametrize("path", EXPECTED, ids=lambda p: p.name)
+def test_committed_expected_tfvars_match_the_root_variables(path: Path) -> None:
+    tfvars = json.loads(path.read_text(encoding="utf-8"))
+    assert tfvars_errors(tfvars, declared_variables()) == [], path
+
+
 # --- the real terraform over the root's variables ----------------------------------------------
 
 
