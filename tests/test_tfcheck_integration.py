@@ -148,3 +148,36 @@ def test_suite_passes_on_an_unchanged_copy(
     runs, _ = tfcheck.count_suite(sorted((module / "tests").glob("*.tftest.hcl")))
     assert result.ok, result.output
     assert result.passed == runs
+
+
+def test_providers_command_reports_the_stand_ins(
+    providers: tfcheck.ProvidersResult, run_cli
+) -> None:
+    result = run_cli("providers", "--json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["mode"] == providers.mode
+    if data["mode"] == "standin":
+        assert Path(data["cli_config"]).is_file()
+        assert {p["source"] for p in data["providers"]} >= {"hashicorp/google", "hashicorp/helm"}
+
+
+def test_tf_test_command_runs_a_module_suite(providers: tfcheck.ProvidersResult, run_cli) -> None:
+    result = run_cli("tf-test", str(REPO_ROOT / "modules" / "network"), "--json")
+    assert result.code == 0, result.err
+    suites = json.loads(result.out)["suites"]
+    assert [(s["label"], s["failed"]) for s in suites] == [("modules/network", 0)]
+    assert suites[0]["passed"] >= 6
+
+
+def test_tf_test_command_fails_on_a_broken_copy(
+    providers: tfcheck.ProvidersResult, tmp_path: Path, run_cli
+) -> None:
+    module = _copy_module("network", tmp_path)
+    _replace_once(
+        module / "main.tf", "private_ip_google_access = true", "private_ip_google_access = false"
+    )
+    result = run_cli("tf-test", str(module))
+    assert result.code == 1
+    assert "terraform test failed in:" in result.err
+    assert "reach Google APIs privately" in " ".join(result.err.split())
