@@ -163,7 +163,7 @@ resource "google_workflows_workflow" "backup" {
               body = {
                 sourceInstance  = "$${args.source_instance}"
                 sourceFileShare = "$${args.share}"
-                labels          = { "sciplat-instance" = "$${args.instance}" }
+                labels          = { "sciplat_instance" = "$${args.instance}" }
               }
             }
           }
@@ -171,7 +171,7 @@ resource "google_workflows_workflow" "backup" {
         {
           list = {
             call   = "googleapis.file.v1.projects.locations.backups.list"
-            args   = { parent = "$${parent}", filter = "$${\"labels.sciplat-instance=\" + args.instance}" }
+            args   = { parent = "$${parent}", filter = "$${\"labels.sciplat_instance=\" + args.instance}" }
             result = "listing"
           }
         },
