@@ -7,6 +7,7 @@ and that the terraform test suites fail when a module's behaviour changes."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -181,3 +182,52 @@ def test_tf_test_command_fails_on_a_broken_copy(
     assert result.code == 1
     assert "terraform test failed in:" in result.err
     assert "reach Google APIs privately" in " ".join(result.err.split())
+
+
+def test_stand_in_go_unit_tests_pass() -> None:
+    go = shutil.which("go")
+    if go is None:
+        pytest.skip("no Go toolchain on PATH")
+    proc = subprocess.run(
+        [go, "test", "./standin"],
+        cwd=tfcheck.TOOLS_DIR,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "auto"},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_stand_in_binary_serves_the_schema_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if shutil.which("go") is None:
+        pytest.skip("no Go toolchain on PATH")
+    monkeypatch.setenv("SCIPLAT_PROVIDER_CACHE", str(tmp_path / "cache"))
+    binary = tfcheck.build_standin_binary(quiet=True)
+    assert binary.is_file() and binary.parent.parent.name == "standin"
+    assert tfcheck.build_standin_binary(quiet=True) == binary, "built once per source version"
+    provider = tmp_path / "acme"
+    provider.mkdir()
+    shutil.copy2(binary, provider / "terraform-provider-acme")
+    schema = {
+        "address": "registry.terraform.io/acme/widgets",
+        "provider": {"version": 0, "block": {}},
+        "resource_schemas": {
+            "acme_widget": {"version": 0, "block": {"attributes": {"n": {"type": "string"}}}}
+        },
+        "data_source_schemas": {},
+    }
+    (provider / "schema.json").write_text(json.dumps(schema))
+    out = subprocess.run(
+        [str(provider / "terraform-provider-acme"), "--summary"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.strip() == "registry.terraform.io/acme/widgets: 1 resources, 0 data sources"
+    (provider / "schema.json").write_text("{not json")
+    bad = subprocess.run(
+        [str(provider / "terraform-provider-acme"), "--summary"], capture_output=True, text=True
+    )
+    assert bad.returncode == 1 and "schema-only provider:" in bad.stderr
