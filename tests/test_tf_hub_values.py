@@ -413,3 +413,33 @@ def test_spawn_hook_fixed_ids(evaluated: dict[str, tuple[dict[str, Any], dict[st
     spawner = run_hook(hook, None)
     assert (spawner.uid, spawner.gid) == (1000, 100)
     assert spawner.supplemental_gids == [100]
+
+
+def _cpu_cores(quantity: str) -> float:
+    return int(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
+def _mib(quantity: str) -> float:
+    units = {"Mi": 1, "Gi": 1024}
+    return float(quantity[:-2]) * units[quantity[-2:]]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_hub_and_proxy_request_what_the_capacity_plan_reserves(
+    case: str, evaluated: dict[str, tuple[dict[str, Any], dict[str, Any]]]
+) -> None:
+    import json
+
+    from sciplat.config import REPO_ROOT as ROOT
+
+    overheads = json.loads(
+        (ROOT / "scripts/sciplat/capacity/data/overheads.json").read_text(encoding="utf-8")
+    )
+    planned = {pod["name"]: pod for pod in overheads["core_workloads"]["pods"]}
+    values = evaluated[case][1]["values"]
+    for name, requests in (
+        ("hub", values["hub"]["resources"]["requests"]),
+        ("proxy", values["proxy"]["chp"]["resources"]["requests"]),
+    ):
+        assert _cpu_cores(requests["cpu"]) == pytest.approx(planned[name]["cpu"]), name
+        assert _mib(requests["memory"]) == pytest.approx(planned[name]["memory_mib"]), name

@@ -147,7 +147,10 @@ locals {
         }
       }, local.authenticator)
       nodeSelector = local.core_nodes
-      extraConfig  = { "sciplat-spawn" = local.spawn_hook }
+      # The requests the capacity plan reserves for the hub on the core pool (planner data:
+      # core_workloads in the capacity overheads); the chart's defaults request nothing.
+      resources   = { requests = { cpu = "500m", memory = "1Gi" } }
+      extraConfig = { "sciplat-spawn" = local.spawn_hook }
       networkPolicy = {
         enabled = true
       }
@@ -161,7 +164,10 @@ locals {
         hosts       = [var.domain]
         letsencrypt = { contactEmail = local.contact_email }
       }
-      chp     = { nodeSelector = local.core_nodes }
+      chp = {
+        nodeSelector = local.core_nodes
+        resources    = { requests = { cpu = "200m", memory = "512Mi" } }
+      }
       traefik = { nodeSelector = local.core_nodes }
     }
 
