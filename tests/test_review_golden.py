@@ -17,7 +17,7 @@ from sciplat.review.cli import render, review_file
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden" / "review"
-CASES = ("basic", "platform", "safe", "nochanges")
+CASES = ("basic", "platform", "safe", "nochanges", "sandbox-create")
 UPDATE = os.environ.get("SCIPLAT_UPDATE_GOLDEN") == "1"
 
 
@@ -104,3 +104,27 @@ def test_json_validates_against_the_published_schema(case: str) -> None:
     doc["summary"]["actions"].pop("forget")
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft202012Validator(schema).validate(doc)
+
+
+def test_the_real_root_plan_of_sandbox() -> None:
+    """Planned from terraform/ and modules/ with the stand-in providers: real types and shapes."""
+    doc = json.loads(_review("sandbox-create", "json"))
+    assert doc["summary"]["actions"]["create"] == len(
+        [c for c in doc["changes"] if c["action"] == "create"]
+    )
+    assert doc["summary"]["findings"]["blocking"] == 0
+    assert {f["rule"] for f in doc["findings"] if f["severity"] == "warning"} == {"iam-change"}
+    types = {c["type"] for c in doc["changes"]}
+    assert {
+        "google_container_cluster",
+        "google_container_node_pool",
+        "google_filestore_instance",
+        "google_artifact_registry_repository",
+        "kubernetes_persistent_volume_v1",
+        "helm_release",
+    } <= types
+    cost = doc["cost"]
+    assert cost["before"] == 0 and cost["after"] > 0 and not cost["notes"]
+    assert round(sum(r["after"] for r in cost["resources"]), 2) == cost["after"]
+    # The Helm values are unknown before the first install; the root output names the images.
+    assert doc["images"]["added"] and not doc["images"]["incomplete"]

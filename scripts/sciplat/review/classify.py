@@ -276,15 +276,7 @@ def classify_change(change: ResourceChange) -> list[Finding]:
         )
 
     if _IAM.match(change.type) and change.action != "read":
-        findings.append(
-            Finding(
-                WARNING,
-                addr,
-                "iam-change",
-                f"IAM {change.action}: changes who can do what in the project; check the "
-                "role and the member.",
-            )
-        )
+        findings.append(Finding(WARNING, addr, "iam-change", _iam_message(change)))
 
     if kind == "helm_release" and change.action == "update":
         paths = {a.path for a in change.attributes}
@@ -390,6 +382,26 @@ def classify_change(change: ResourceChange) -> list[Finding]:
     if not findings:
         findings.append(Finding(INFO, addr, change.action, _info_message(change)))
     return findings
+
+
+def _iam_message(change: ResourceChange) -> str:
+    """One sentence on an IAM change: who gets or loses which role."""
+    side = change.after if change.action != "delete" else change.before
+    if change.type == "google_service_account":
+        name = _get(side, "account_id")
+        what = f"service account {name}" if isinstance(name, str) else "a service account"
+        if change.action == "delete":
+            return f"Deletes {what}: everything running as it loses its access."
+        return f"{change.action.capitalize()}s {what}: a new identity; check the roles it gets."
+    role = _get(side, "role")
+    member = _get(side, "member")
+    role_text = role if isinstance(role, str) else "a role"
+    member_text = member if isinstance(member, str) else "an identity created by this plan"
+    if change.action == "delete":
+        return f"Revokes {role_text} from {member_text}: whatever relied on it loses access."
+    if change.action == "create":
+        return f"Grants {role_text} to {member_text}: check that it needs exactly this role."
+    return f"Changes the grant of {role_text} to {member_text}: check the role and the member."
 
 
 def _info_message(change: ResourceChange) -> str:

@@ -98,7 +98,9 @@ def node_pool_month(obj: dict[str, Any], prices: Prices) -> float:
     )
     ssd_count = _first(config, "ephemeral_storage_local_ssd_config").get("local_ssd_count")
     if ssd_count is None:
-        ssd_count = config.get("local_ssd_count", 0)
+        # Attached local SSDs: optional and computed, so unknown on create unless set; 0 then.
+        attached = config.get("local_ssd_count")
+        ssd_count = attached if isinstance(attached, int | float) else 0
     ssd = _num(ssd_count or 0) * LOCAL_SSD_GIB * prices.local_ssd_gib_month_usd()
     return nodes * (machine + disk + ssd)
 

@@ -10,6 +10,8 @@ import yaml
 
 from sciplat.review.plan import ResourceChange, Sensitive, _Marker
 
+IMAGE_REFS_OUTPUT = "image_refs"  # the root output listing the lab images (terraform/outputs.tf)
+
 
 @dataclass(frozen=True)
 class Repin:
@@ -131,8 +133,33 @@ def images_in_values(values: dict[str, Any]) -> dict[str, str | None]:
     return tagged
 
 
-def image_delta(changes: list[ResourceChange]) -> ImageDelta:
-    """Images (by tag) that the plan adds to and removes from every helm_release, and re-pins."""
+def refs_to_map(refs: list[str]) -> dict[str, str | None]:
+    """["repo:tag@sha256:x", "repo@sha256:y"] -> {"repo:tag": "sha256:x", "repo@sha256:y": ...}."""
+    found: dict[str, str | None] = {}
+    for ref in refs:
+        name, tag, digest = split_ref(ref)
+        found[f"{name}:{tag}" if tag else f"{name}@{digest}"] = digest
+    return found
+
+
+def _output_refs(value: Any) -> dict[str, str | None] | None:
+    if value is None:
+        return {}
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return refs_to_map(value)
+    return None  # unknown, sensitive or another shape
+
+
+def image_delta(
+    changes: list[ResourceChange],
+    output_values: dict[str, tuple[Any, Any]] | None = None,
+    output_name: str = IMAGE_REFS_OUTPUT,
+) -> ImageDelta:
+    """Images (by tag) that the plan adds to and removes from every helm_release, and re-pins.
+
+    When the Helm values are not known at plan time (typically on the first install, when they
+    embed addresses not yet allocated), the root output `image_refs` stands in, if it is known.
+    """
     before: dict[str, str | None] = {}
     after: dict[str, str | None] = {}
     unknown = False
@@ -148,6 +175,10 @@ def image_delta(changes: list[ResourceChange]) -> ImageDelta:
             values, incomplete = _values(side)
             unknown = unknown or incomplete
             target.update(images_in_values(values))
+    if unknown and output_values and output_name in output_values:
+        old, new = (_output_refs(v) for v in output_values[output_name])
+        if old is not None and new is not None:
+            before, after, unknown = old, new, False
     repinned = [
         Repin(ref, before[ref], after[ref])
         for ref in sorted(set(before) & set(after))

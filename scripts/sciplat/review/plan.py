@@ -111,6 +111,8 @@ class Plan:
     drift: list[ResourceChange]
     outputs: list[OutputChange]
     variables: dict[str, Any] = field(default_factory=dict)
+    # Non-sensitive root outputs, every action included: name -> (before, after).
+    output_values: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
 
 _REPLACE_REASONS = {
@@ -365,6 +367,14 @@ def parse_plan(document: Any, source: str = "plan.json") -> Plan:
         for name, ch in sorted(outputs_raw.items())
         if isinstance(ch, dict) and ch.get("actions") not in (None, ["no-op"])
     ]
+    output_values = {
+        name: (
+            ch.get("before"),
+            UNKNOWN if ch.get("after_unknown") is True else ch.get("after"),
+        )
+        for name, ch in outputs_raw.items()
+        if isinstance(ch, dict) and not (ch.get("before_sensitive") or ch.get("after_sensitive"))
+    }
     variables = {  # only the ones the review uses: the plan holds sensitive ones in clear
         k: v.get("value")
         for k, v in (document.get("variables") or {}).items()
@@ -381,6 +391,7 @@ def parse_plan(document: Any, source: str = "plan.json") -> Plan:
         drift=drift,
         outputs=outputs,
         variables=variables,
+        output_values=output_values,
     )
 
 

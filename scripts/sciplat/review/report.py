@@ -66,7 +66,7 @@ def build_review(plan: Plan, prices: Prices | None, title: str | None = None) ->
         plan=plan,
         findings=classify(plan.changes),
         cost=cost_delta(plan, prices),
-        images=image_delta(plan.changes),
+        images=image_delta(plan.changes, plan.output_values),
         title=title or plan.source,
     )
 
