@@ -28,13 +28,19 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from sciplat.errors import SciplatError, UsageError
+
+if TYPE_CHECKING:
+    import subprocess
+
+    from sciplat.review.report import Review
+    from sciplat.terraform import Terraform
 
 EXIT_TERRAFORM = 1
 EXIT_BLOCKED = 3
@@ -375,7 +381,7 @@ def _step(message: str) -> None:
     err.print(f"[bold]>[/bold] {message}")
 
 
-def _terraform(root: Path, paths: Paths) -> Any:
+def _terraform(root: Path, paths: Paths) -> Terraform:
     from sciplat.terraform import Terraform
 
     paths.dir.mkdir(parents=True, exist_ok=True)
@@ -383,7 +389,9 @@ def _terraform(root: Path, paths: Paths) -> Any:
     return Terraform(root, env={"TF_DATA_DIR": str(paths.data_dir.resolve()), "TF_INPUT": "0"})
 
 
-def _run_tf(tf: Any, args: list[str], env_name: str, data: Mapping[str, Any]) -> Any:
+def _run_tf(
+    tf: Terraform, args: list[str], env_name: str, data: Mapping[str, Any]
+) -> subprocess.CompletedProcess[str]:
     from sciplat.terraform import TerraformError
 
     if not sys.stderr.isatty():
@@ -415,7 +423,7 @@ def _clear(paths: Iterable[Path]) -> None:
         path.unlink(missing_ok=True)
 
 
-def _review(plan_json: Path, env_name: str) -> Any:
+def _review(plan_json: Path, env_name: str) -> Review:
     from sciplat.review.cli import review_file
 
     return review_file(plan_json, title=env_name)
@@ -427,7 +435,7 @@ def plan_environment(
     build_dir: Path = Path("build"),
     root: Path | None = None,
     refresh_only: bool = False,
-) -> tuple[Any, Paths]:
+) -> tuple[Review, Paths]:
     """Run the whole pipeline up to the review; return (review, paths)."""
     from sciplat.render import render
     from sciplat.review.render import to_markdown
