@@ -227,3 +227,21 @@ def test_variables_are_read_for_the_cost_model() -> None:
 def test_sensitive_variables_are_not_kept() -> None:
     plan = load_plan(PLANS / "platform" / "plan.json")
     assert "oauth_client_secret" not in plan.variables
+
+
+def test_a_secret_copied_into_a_longer_unmarked_text_is_masked() -> None:
+    doc = _plan(
+        _change(
+            "terraform_data.x",
+            ["update"],
+            before={"secret": "s3cr3t-value-1", "config": "a: 1\ntoken: s3cr3t-value-1\n"},
+            after={"secret": "s3cr3t-value-2", "config": "a: 2\ntoken: s3cr3t-value-2\n"},
+            before_sensitive={"secret": True},
+            after_sensitive={"secret": True},
+        )
+    )
+    change = parse_plan(doc).changes[0]
+    config = next(a for a in change.attributes if a.path == "config")
+    assert config.before == "a: 1\ntoken: (sensitive)\n"
+    assert config.after == "a: 2\ntoken: (sensitive)\n"
+    assert "s3cr3t" not in repr([(a.before, a.after) for a in change.attributes])

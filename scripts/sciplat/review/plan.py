@@ -18,6 +18,7 @@ from typing import Any
 from sciplat.errors import UsageError
 
 SUPPORTED_MAJOR = 1
+MIN_SECRET_IN_TEXT = 8  # shorter sensitive strings are not searched for inside other texts
 USED_VARIABLES = ("environment", "project_id", "region", "registry_mirror")
 ACTIONS = ("create", "update", "replace", "delete", "read", "no-op", "forget")
 
@@ -197,8 +198,12 @@ def redact(
             redact(v, _marked(sensitive, i), _marked(unknown, i), secrets)
             for i, v in enumerate(value)
         ]
-    if isinstance(value, str) and value in secrets:
-        return Sensitive(value)
+    if secrets and isinstance(value, str):
+        if value in secrets:
+            return Sensitive(value)
+        for secret in secrets:  # a copy inside a longer text (a rendered config file)
+            if len(secret) >= MIN_SECRET_IN_TEXT and secret in value:
+                value = value.replace(secret, "(sensitive)")
     return value
 
 
