@@ -7,11 +7,12 @@ plan     validate, size, render (images from the lock file), check Google creden
 apply    applies exactly the saved plan; refuses a stale plan (exit 5) and a plan whose review has
          blocking findings (exit 3) unless `--allow data-loss`, which is recorded in
          build/ENV/apply-log.jsonl with who, when, the plan hash and the findings overridden.
-destroy  asks for the environment's name (or `--confirm NAME`), refuses while deletion
-         protection is on, then plans a destroy, shows its review and applies exactly that plan.
+destroy  refuses while deletion protection is on, asks for the environment's name (or
+         `--confirm NAME`), then plans a destroy, shows its review and applies exactly that plan.
 
 Exit codes: 0 done; 1 Terraform failed; 2 bad input; 3 blocked by the review or by deletion
-protection; 4 the environment is not ready (credentials, state bucket, lock, project); 5 stale plan.
+protection; 4 the environment is not ready (credentials, state bucket, lock, project, network,
+providers); 5 stale plan.
 """
 
 from __future__ import annotations
