@@ -127,3 +127,15 @@ def test_terminal_and_plain_text_views_say_the_same() -> None:
     assert "\x1b[" in colour.getvalue() and "\x1b[" not in plain.getvalue()
     stripped = re.sub(r"\x1b\[[0-9;]*m", "", colour.getvalue())
     assert stripped == plain.getvalue()
+
+
+def test_plan_from_standard_input(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO((PLANS / "safe" / "plan.json").read_text()))
+    result = run_cli("review", "-", "-f", "json")
+    assert result.code == 0
+    assert json.loads(result.out)["plan"]["source"] == "<stdin>"
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    empty = run_cli("review", "-")
+    assert empty.code == 2 and "<stdin>: the file is empty" in empty.err

@@ -59,7 +59,9 @@ def register(app: typer.Typer) -> None:
     @app.command("review")
     def review_command(
         plan_json: Path = typer.Argument(
-            ..., help="Plan JSON from `terraform show -json PLANFILE` (build/ENV/plan.json)."
+            ...,
+            help="Plan JSON from `terraform show -json PLANFILE` (build/ENV/plan.json); - reads "
+            "standard input.",
         ),
         fmt: Format = typer.Option(
             Format.text, "--format", "-f", help="text (terminal), md (pull request) or json."

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -401,9 +402,14 @@ def parse_plan(document: Any, source: str = "plan.json") -> Plan:
 
 
 def load_plan(path: Path) -> Plan:
-    """Read and parse a plan JSON file; every failure is a PlanError (exit 2) naming the file."""
+    """Read and parse a plan JSON file ("-": standard input); every failure is a PlanError
+    (exit 2) naming the file."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        if str(path) == "-":
+            path = Path("<stdin>")
+            text = sys.stdin.read()
+        else:
+            text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PlanError(
             f"{path}: no such file; run `sciplat plan ENV` (or `terraform show -json PLAN`) first."
