@@ -421,3 +421,44 @@ def test_build_provider_refuses_bindings_of_another_version(
     spec = tfcheck.ProviderSpec("acme/widgets", "2.0.0", "cdktn-provider-widgets", "1.0.0", False)
     with pytest.raises(tfcheck.SciplatError, match=r"describes acme/widgets 1\.2\.3, not 2\.0\.0"):
         tfcheck.build_provider(spec, binary, quiet=True)
+
+
+DECLARATIONS = """\
+export interface WidgetConfig extends cdktn.TerraformMetaArguments {
+    /**
+    * The widget's name. Default value: "A" Possible values: ["A", "B"]
+    *
+    * Docs at Terraform Registry: {@link https://example.org/docs/resources/widget#name Widget#name}
+    */
+    readonly name: string;
+    /**
+    * Free text. Possible values include: anything
+    *
+    * Docs at Terraform Registry: {@link https://example.org/docs/resources/widget#id Widget#id}
+    */
+    readonly id?: string;
+}
+export interface WidgetSpec {
+    /**
+    * Docs at Terraform Registry: {@link https://example.org/docs/resources/widget#size Widget#size}
+    * Possible values: [1, 2]
+    */
+    readonly size: number;
+}
+"""
+
+
+def test_extractor_keeps_the_values_the_provider_accepts() -> None:
+    schema = tfcheck.schema_from_bindings(
+        {
+            "package/README.md": README,
+            "package/lib/widget/index.js": BINDINGS,
+            "package/lib/widget/index.d.ts": DECLARATIONS,
+        },
+        nested_attributes=False,
+    )
+    block = schema["resource_schemas"]["acme_widget"]["block"]
+    assert block["attributes"]["name"]["allowed_values"] == ["A", "B"]
+    assert "allowed_values" not in block["attributes"]["id"], "only a closed list counts"
+    size = block["block_types"]["spec"]["block"]["attributes"]["size"]
+    assert "allowed_values" not in size, "only string attributes carry allowed values"

@@ -119,16 +119,33 @@ def test_unknown_resource_type_fails(providers: tfcheck.ProvidersResult, tmp_pat
     assert any(d.summary == "Invalid resource type" for d in diags), diags
 
 
-def test_suite_catches_an_invalid_enum_value(
+def test_invalid_enum_value_fails_validate_with_the_provider_message(
+    providers: tfcheck.ProvidersResult, tmp_path: Path, run_cli
+) -> None:
+    if providers.mode != "standin":
+        pytest.skip("the registry answers: the real provider validates")
+    module = _copy_module("registry-mirror", tmp_path)
+    line = _replace_once(module / "main.tf", '"REMOTE_REPOSITORY"', '"REMOTE"')
+    result = run_cli("tf-validate", str(module))
+    assert result.code == 1
+    flat = " ".join(result.err.split())
+    assert f"main.tf:{line}:" in flat
+    assert (
+        'Invalid value: expected mode to be one of ["STANDARD_REPOSITORY" '
+        '"VIRTUAL_REPOSITORY" "REMOTE_REPOSITORY"], got REMOTE'
+    ) in flat
+
+
+def test_invalid_enum_in_a_dynamic_block_fails_the_suite(
     providers: tfcheck.ProvidersResult, tmp_path: Path
 ) -> None:
-    """Provider-side enum checks are not in a schema; the suites pin the values instead."""
-    module = _copy_module("registry-mirror", tmp_path)
-    _replace_once(module / "main.tf", '"REMOTE_REPOSITORY"', '"REMOTE"')
-    assert not any(d.severity == "error" for d in tfcheck.validate_dir(module, providers))
-    result = tfcheck.run_suite(module, providers, label="mirror")
-    assert not result.ok and result.failed >= 1
-    assert "every repository is a Docker remote repository" in " ".join(result.output.split())
+    """validate cannot see into a dynamic block of unknown length; the plan in tf-test can."""
+    module = _copy_module("filestore", tmp_path)
+    _replace_once(module / "main.tf", '"ROOT_SQUASH"', '"SQUASH_ROOT"')
+    result = tfcheck.run_suite(module, providers, label="filestore")
+    assert not result.ok
+    flat = " ".join(result.output.split())
+    assert 'expected squash_mode to be one of ["NO_ROOT_SQUASH" "ROOT_SQUASH"], got' in flat
 
 
 def test_suite_catches_a_lost_user_taint(

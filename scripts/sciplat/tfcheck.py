@@ -46,7 +46,7 @@ TOOLS_DIR = REPO_ROOT / "tools" / "providers"
 MANIFEST = TOOLS_DIR / "providers.json"
 REGISTRY_HOST = "registry.terraform.io"
 # Bump when the extractor's output changes, so cached schemas are rebuilt.
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 ENV_SUITE_DIR = "tests/environments"
 
 console = Console(emoji=False, highlight=False)
@@ -86,6 +86,12 @@ _BASE = re.compile(
     re.M,
 )
 _PROVIDER_VERSION = re.compile(r"provider version (\d+\.\d+\.\d+)")
+# Declarations (.d.ts) keep each attribute's description. Generated resources list the values
+# the provider accepts as `Possible values: ["A", "B"]`: the provider's own enum validation.
+_INTERFACE = re.compile(r"^export interface (\w+)", re.M)
+_DOC_PROPERTY = re.compile(r"/\*\*((?:(?!\*/).)*?)\*/\s*readonly \w+\??:", re.S)
+_DOC_ANCHOR = re.compile(r"#(\w+) \w+#\w+\}")
+_POSSIBLE_VALUES = re.compile(r"Possible values: \[([^\]]*)\]")
 
 _GETTER_TYPES: dict[str, Any] = {
     "String": "string",
@@ -167,6 +173,25 @@ class BindingModule:
     """The top-level classes and functions of one resource's compiled bindings."""
 
     segments: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (kind, text)
+    # struct or config interface -> attribute -> the values the provider accepts
+    allowed: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    def add_declarations(self, text: str) -> None:
+        marks = list(_INTERFACE.finditer(text))
+        for i, mark in enumerate(marks):
+            end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+            for prop in _DOC_PROPERTY.finditer(text, mark.end(), end):
+                doc = prop.group(1)
+                anchor = _DOC_ANCHOR.search(doc)
+                values = _POSSIBLE_VALUES.search(" ".join(doc.replace("*", " ").split()))
+                if not anchor or not values:
+                    continue
+                try:
+                    parsed = json.loads(f"[{values.group(1)}]")
+                except json.JSONDecodeError:
+                    continue
+                if parsed and all(isinstance(v, str) for v in parsed):
+                    self.allowed.setdefault(mark.group(1), {})[anchor.group(1)] = parsed
 
     def add(self, text: str) -> None:
         marks = list(_SEGMENT.finditer(text))
@@ -237,9 +262,14 @@ class _Builder:
         return out or {"optional": True}
 
     def block(
-        self, hcl: dict[str, tuple[bool, str, str]], cls: str | None, stack: tuple[str, ...] = ()
+        self,
+        hcl: dict[str, tuple[bool, str, str]],
+        cls: str | None,
+        stack: tuple[str, ...] = (),
+        struct: str | None = None,
     ) -> dict[str, Any]:
         entries = self.entries(cls)
+        allowed = self.mod.allowed.get(struct or "", {})
         attributes: dict[str, Any] = {}
         block_types: dict[str, Any] = {}
         for name, (is_block, kind, storage) in sorted(hcl.items()):
@@ -248,6 +278,8 @@ class _Builder:
             if not is_block:
                 base = _STORAGE_TYPES.get(storage, "dynamic")
                 attributes[name] = {"type": base if kind == "simple" else [kind, base], **flags}
+                if kind == "simple" and base == "string" and name in allowed:
+                    attributes[name]["allowed_values"] = allowed[name]
                 continue
             elem = storage
             if kind in ("list", "set") and storage.endswith("List"):
@@ -262,6 +294,7 @@ class _Builder:
                     self.struct_attrs(elem),
                     sub_cls if sub_cls in self.mod.segments else None,
                     (*stack, elem),
+                    elem,
                 )
             mode = "single" if kind == "struct" else kind
             if self.nested_attributes:
@@ -293,7 +326,7 @@ class _Builder:
             if not tf_type:
                 continue
             synth = text[text.find("synthesizeHclAttributes()") :]
-            block = self.block(_hcl_attrs(synth), base.group(1))
+            block = self.block(_hcl_attrs(synth), base.group(1), struct=base.group(1) + "Config")
             role = {
                 "TerraformResource": "resource",
                 "TerraformDataSource": "data",
@@ -315,8 +348,11 @@ def schema_from_bindings(files: dict[str, str], *, nested_attributes: bool) -> d
         parts = path.split("/")
         if path == "package/README.md" and (m := _PROVIDER_VERSION.search(text)):
             version = m.group(1)
-        if len(parts) >= 4 and parts[:2] == ["package", "lib"] and parts[-1].endswith(".js"):
-            modules.setdefault(parts[2], BindingModule()).add(text)
+        if len(parts) >= 4 and parts[:2] == ["package", "lib"]:
+            if parts[-1].endswith(".d.ts"):
+                modules.setdefault(parts[2], BindingModule()).add_declarations(text)
+            elif parts[-1].endswith(".js"):
+                modules.setdefault(parts[2], BindingModule()).add(text)
     schema: dict[str, Any] = {
         "provider_version": version,
         "provider": {"version": 0, "block": {}},
@@ -339,7 +375,8 @@ def schema_from_bindings(files: dict[str, str], *, nested_attributes: bool) -> d
 
 
 def read_wheel_bindings(wheel: Path) -> dict[str, str]:
-    """The README and JavaScript files of the bindings archive inside a provider wheel."""
+    """The README, JavaScript files and (where they list accepted values) declarations of the
+    bindings archive inside a provider wheel."""
     with zipfile.ZipFile(wheel) as zf:
         names = [n for n in zf.namelist() if n.endswith(".jsii.tgz")]
         if not names:
@@ -350,12 +387,16 @@ def read_wheel_bindings(wheel: Path) -> dict[str, str]:
         for member in archive:
             if not member.isfile():
                 continue
-            if member.name == "package/README.md" or (
-                member.name.startswith("package/lib/") and member.name.endswith(".js")
-            ):
+            name = member.name
+            in_lib = name.startswith("package/lib/")
+            if name == "package/README.md" or (in_lib and name.endswith((".js", ".d.ts"))):
                 handle = archive.extractfile(member)
-                if handle is not None:
-                    files[member.name] = handle.read().decode("utf-8")
+                if handle is None:
+                    continue
+                text = handle.read().decode("utf-8")
+                if name.endswith(".d.ts") and "Possible values: [" not in text:
+                    continue
+                files[name] = text
     return files
 
 
@@ -580,6 +621,9 @@ def build_standin_binary(quiet: bool = False) -> Path:
         tmp.unlink(missing_ok=True)
         raise SciplatError(f"go build of the schema-only provider failed:\n{proc.stderr.strip()}")
     tmp.replace(target)
+    for stale in target.parent.parent.iterdir():  # builds of older sources
+        if stale != target.parent and stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
     _say(f"  built in {time.monotonic() - started:.1f}s", quiet)
     return target
 

@@ -39,6 +39,9 @@ type jsonAttribute struct {
 	Optional   bool            `json:"optional"`
 	Computed   bool            `json:"computed"`
 	Sensitive  bool            `json:"sensitive"`
+	// AllowedValues are the values the provider's own validation accepts (from its published
+	// documentation, "Possible values: [...]"); not part of Terraform's schema.
+	AllowedValues []string `json:"allowed_values"`
 }
 
 type jsonNested struct {
@@ -59,6 +62,9 @@ type providerSchema struct {
 	provider    *tfprotov6.Schema
 	resources   map[string]*tfprotov6.Schema
 	dataSources map[string]*tfprotov6.Schema
+	// The blocks as loaded, for the value checks the schema cannot express.
+	resourceBlocks   map[string]jsonBlock
+	dataSourceBlocks map[string]jsonBlock
 }
 
 func loadSchema(path string) (*providerSchema, error) {
@@ -71,9 +77,11 @@ func loadSchema(path string) (*providerSchema, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	out := &providerSchema{
-		address:     f.Address,
-		resources:   map[string]*tfprotov6.Schema{},
-		dataSources: map[string]*tfprotov6.Schema{},
+		address:          f.Address,
+		resources:        map[string]*tfprotov6.Schema{},
+		dataSources:      map[string]*tfprotov6.Schema{},
+		resourceBlocks:   map[string]jsonBlock{},
+		dataSourceBlocks: map[string]jsonBlock{},
 	}
 	if out.provider, err = convertSchema(f.Provider); err != nil {
 		return nil, fmt.Errorf("provider: %w", err)
@@ -82,11 +90,13 @@ func loadSchema(path string) (*providerSchema, error) {
 		if out.resources[name], err = convertSchema(s); err != nil {
 			return nil, fmt.Errorf("resource %s: %w", name, err)
 		}
+		out.resourceBlocks[name] = s.Block
 	}
 	for name, s := range f.DataSourceSchemas {
 		if out.dataSources[name], err = convertSchema(s); err != nil {
 			return nil, fmt.Errorf("data source %s: %w", name, err)
 		}
+		out.dataSourceBlocks[name] = s.Block
 	}
 	return out, nil
 }

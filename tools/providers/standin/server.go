@@ -9,8 +9,8 @@ import (
 )
 
 // server answers Terraform from the schema alone: validation is Terraform core's (names, nesting,
-// types, required and conflicting blocks against the schema); plans mark unset computed
-// attributes unknown; nothing is ever created.
+// types, required blocks against the schema) plus the provider's documented enumerations; plans
+// mark unset computed attributes unknown; nothing is ever created.
 type server struct {
 	schema *providerSchema
 }
@@ -73,7 +73,10 @@ func (s *server) StopProvider(context.Context, *tfprotov6.StopProviderRequest) (
 }
 
 func (s *server) ValidateResourceConfig(_ context.Context, req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, error) {
-	_, diags := s.resource(req.TypeName)
+	schema, diags := s.resource(req.TypeName)
+	if diags == nil {
+		diags = s.checkConfig(s.schema.resourceBlocks[req.TypeName], schema, req.Config)
+	}
 	return &tfprotov6.ValidateResourceConfigResponse{Diagnostics: diags}, nil
 }
 
@@ -142,12 +145,14 @@ func (s *server) GenerateResourceConfig(_ context.Context, req *tfprotov6.Genera
 }
 
 func (s *server) ValidateDataResourceConfig(_ context.Context, req *tfprotov6.ValidateDataResourceConfigRequest) (*tfprotov6.ValidateDataResourceConfigResponse, error) {
-	if _, ok := s.schema.dataSources[req.TypeName]; !ok {
+	schema, ok := s.schema.dataSources[req.TypeName]
+	if !ok {
 		return &tfprotov6.ValidateDataResourceConfigResponse{
 			Diagnostics: errorDiag("Unknown data source", fmt.Sprintf("%s has no data source %q", s.schema.address, req.TypeName)),
 		}, nil
 	}
-	return &tfprotov6.ValidateDataResourceConfigResponse{}, nil
+	diags := s.checkConfig(s.schema.dataSourceBlocks[req.TypeName], schema, req.Config)
+	return &tfprotov6.ValidateDataResourceConfigResponse{Diagnostics: diags}, nil
 }
 
 // ReadDataSource returns the configuration as the state: computed attributes stay null, since

@@ -21,11 +21,13 @@ const testSchema = `{
         "name": {"type": "string", "required": true},
         "self_link": {"type": "string", "computed": true},
         "tags": {"type": ["set", "string"], "optional": true},
+        "mode": {"type": "string", "optional": true, "allowed_values": ["STANDARD", "REMOTE"]},
         "meta": {"nested_type": {"nesting_mode": "single", "attributes": {"a": {"type": "string", "optional": true}}}, "optional": true}
       },
       "block_types": {
         "spec": {"nesting_mode": "list", "max_items": 1, "block": {"attributes": {
           "size": {"type": "number", "required": true},
+          "tier": {"type": "string", "optional": true, "allowed_values": ["GOLD"]},
           "phase": {"type": "string", "computed": true}
         }}}
       }
@@ -98,10 +100,12 @@ func TestPlanMarksUnsetComputedAttributesUnknown(t *testing.T) {
 		"name":      tftypes.NewValue(tftypes.String, "w"),
 		"self_link": tftypes.NewValue(tftypes.String, nil),
 		"tags":      tftypes.NewValue(tftypes.Set{ElementType: tftypes.String}, nil),
+		"mode":      tftypes.NewValue(tftypes.String, "REMOTE"),
 		"meta":      tftypes.NewValue(typ.AttributeTypes["meta"], nil),
 		"spec": tftypes.NewValue(typ.AttributeTypes["spec"], []tftypes.Value{
 			tftypes.NewValue(specType, map[string]tftypes.Value{
 				"size":  tftypes.NewValue(tftypes.Number, 3),
+				"tier":  tftypes.NewValue(tftypes.String, nil),
 				"phase": tftypes.NewValue(tftypes.String, nil),
 			}),
 		}),
@@ -164,5 +168,56 @@ func TestUnknownTypesAndApplyAreErrors(t *testing.T) {
 	m, _ := srv.GetMetadata(ctx, &tfprotov6.GetMetadataRequest{})
 	if len(m.Resources) != 1 || m.Resources[0].TypeName != "acme_widget" || len(m.DataSources) != 1 {
 		t.Fatalf("metadata %+v", m)
+	}
+}
+
+func widgetConfig(t *testing.T, s *providerSchema, mode, tier string) *tfprotov6.DynamicValue {
+	t.Helper()
+	typ := s.resources["acme_widget"].Block.ValueType().(tftypes.Object)
+	specType := typ.AttributeTypes["spec"].(tftypes.List).ElementType.(tftypes.Object)
+	v := tftypes.NewValue(typ, map[string]tftypes.Value{
+		"id":        tftypes.NewValue(tftypes.String, nil),
+		"name":      tftypes.NewValue(tftypes.String, "w"),
+		"self_link": tftypes.NewValue(tftypes.String, nil),
+		"tags":      tftypes.NewValue(tftypes.Set{ElementType: tftypes.String}, nil),
+		"mode":      tftypes.NewValue(tftypes.String, mode),
+		"meta":      tftypes.NewValue(typ.AttributeTypes["meta"], nil),
+		"spec": tftypes.NewValue(typ.AttributeTypes["spec"], []tftypes.Value{
+			tftypes.NewValue(specType, map[string]tftypes.Value{
+				"size":  tftypes.NewValue(tftypes.Number, 1),
+				"phase": tftypes.NewValue(tftypes.String, nil),
+				"tier":  tftypes.NewValue(tftypes.String, tier),
+			}),
+		}),
+	})
+	dv, err := tfprotov6.NewDynamicValue(typ, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &dv
+}
+
+func TestValidateRejectsValuesTheProviderDoesNotAccept(t *testing.T) {
+	s := loadTestSchema(t)
+	srv := &server{schema: s}
+	ctx := context.Background()
+	ok, _ := srv.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{
+		TypeName: "acme_widget", Config: widgetConfig(t, s, "REMOTE", "GOLD"),
+	})
+	if len(ok.Diagnostics) != 0 {
+		t.Fatalf("accepted values reported: %v", ok.Diagnostics[0])
+	}
+	bad, _ := srv.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{
+		TypeName: "acme_widget", Config: widgetConfig(t, s, "REMOTE_REPOSITORY", "SILVER"),
+	})
+	if len(bad.Diagnostics) != 2 {
+		t.Fatalf("want 2 diagnostics, got %d", len(bad.Diagnostics))
+	}
+	if got := bad.Diagnostics[0].Detail; got != `expected mode to be one of ["STANDARD" "REMOTE"], got REMOTE_REPOSITORY` {
+		t.Fatalf("detail %q", got)
+	}
+	want := tftypes.NewAttributePath().WithAttributeName("spec").WithElementKeyInt(0).WithAttributeName("tier")
+	if !bad.Diagnostics[1].Attribute.Equal(want) {
+		t.Fatalf("path %v", bad.Diagnostics[1].Attribute)
 	}
 }
