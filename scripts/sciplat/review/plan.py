@@ -317,11 +317,20 @@ def _output_record(name: str, change: dict[str, Any]) -> OutputChange:
     actions = list(change.get("actions") or ["no-op"])
     sens = bool(change.get("before_sensitive") or change.get("after_sensitive"))
     before = Sensitive(change.get("before")) if sens else change.get("before")
-    after = (
-        UNKNOWN
-        if change.get("after_unknown") is True
-        else (Sensitive(change.get("after")) if sens else change.get("after"))
-    )
+    unknown = change.get("after_unknown")
+    if unknown is True:
+        after: Any = UNKNOWN
+    elif sens:
+        after = Sensitive(change.get("after"))
+    elif isinstance(unknown, dict | list) and unknown:
+        # Partly known: an object whose members are known only after apply are left out of
+        # `after` by Terraform; put them back as unknown.
+        raw = change.get("after")
+        after = redact(
+            raw if raw is not None else ({} if isinstance(unknown, dict) else []), False, unknown
+        )
+    else:
+        after = change.get("after")
     action = normalize_actions(actions)
     if action == "create":
         before = ABSENT

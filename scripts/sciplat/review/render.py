@@ -144,6 +144,8 @@ def _md_cell(text: str) -> str:
 def _md_details(summary: str, body: list[str], fold: bool) -> list[str]:
     if not fold:
         return body
+    while body and not body[-1]:
+        body = body[:-1]
     return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>"]
 
 
