@@ -776,7 +776,7 @@ def register(app: typer.Typer) -> None:
         review, paths = plan_environment(
             env, build_dir=build_dir, root=root, refresh_only=refresh_only
         )
-        out.rule(f"sciplat review of {paths.env_name}")
+        err.rule(f"sciplat review of {paths.env_name}")
         text = render(review, fmt, out)
         if text is not None:
             sys.stdout.write(text)
