@@ -18,6 +18,7 @@ What the stand-ins check and what they do not is written down in docs/verificati
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -30,6 +31,7 @@ import tarfile
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,8 +47,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOLS_DIR = REPO_ROOT / "tools" / "providers"
 MANIFEST = TOOLS_DIR / "providers.json"
 REGISTRY_HOST = "registry.terraform.io"
-# Bump when the extractor's output changes, so cached schemas are rebuilt.
-EXTRACTOR_VERSION = "2"
+# Bump when the extractor's output or the layout changes, so cached stand-ins are rebuilt.
+EXTRACTOR_VERSION = "3"
 ENV_SUITE_DIR = "tests/environments"
 
 console = Console(emoji=False, highlight=False)
@@ -673,10 +675,18 @@ def build_provider(spec: ProviderSpec, binary: Path, quiet: bool = False) -> Pat
             f"{schema['provider_version']}, not {spec.version}; fix {_display(MANIFEST)}"
         )
     schema["address"] = f"{REGISTRY_HOST}/{spec.source}"
-    (out / "schema.json").write_text(json.dumps(schema, sort_keys=True), encoding="utf-8")
+    stamp.unlink(missing_ok=True)
+    staged = out / "schema.json.tmp"
+    staged.write_text(json.dumps(schema, sort_keys=True), encoding="utf-8")
+    staged.replace(out / "schema.json")
     exe = out / f"terraform-provider-{spec.name}"
-    exe.unlink(missing_ok=True)
-    shutil.copy2(binary, exe)
+    staged_exe = out / f"{exe.name}.tmp"
+    staged_exe.unlink(missing_ok=True)
+    try:  # one binary serves every provider: link it where the filesystem allows
+        os.link(binary, staged_exe)
+    except OSError:
+        shutil.copy2(binary, staged_exe)
+    staged_exe.replace(exe)
     stamp.write_text(stamp_text, encoding="utf-8")
     _say(
         f"  {len(schema['resource_schemas'])} resources, "
@@ -744,26 +754,48 @@ def ensure_providers(
                 )
     if problems:
         raise UsageError("\n".join(problems))
-    binary = build_standin_binary(quiet)
+    root = cache_root()
+    root.mkdir(parents=True, exist_ok=True)
     overrides: dict[str, Path] = {}
     result = ProvidersResult("standin")
-    for source in sorted(needed):
-        spec = manifest[source]
-        path = build_provider(spec, binary, quiet)
-        overrides[source] = path
-        result.providers.append({"source": source, "version": spec.version, "path": str(path)})
-    config = cli_config_path()
-    config.parent.mkdir(parents=True, exist_ok=True)
-    text = render_cli_config(overrides)
-    if not config.is_file() or config.read_text(encoding="utf-8") != text:
-        config.write_text(text, encoding="utf-8")
+    with _cache_lock(root):  # one builder at a time; the others wait and then reuse
+        binary = build_standin_binary(quiet)
+        for source in sorted(needed):
+            spec = manifest[source]
+            path = build_provider(spec, binary, quiet)
+            overrides[source] = path
+            result.providers.append({"source": source, "version": spec.version, "path": str(path)})
+        config = cli_config_path()
+        text = render_cli_config(overrides)
+        if not config.is_file() or config.read_text(encoding="utf-8") != text:
+            staged = config.with_suffix(".tmp")
+            staged.write_text(text, encoding="utf-8")
+            staged.replace(config)
     result.cli_config = config
     result.seconds = time.monotonic() - started
     return result
 
 
+@contextlib.contextmanager
+def _cache_lock(root: Path) -> Iterator[None]:
+    import fcntl
+
+    with (root / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _dir_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    """Bytes on disk under `path`, counting hard-linked files once."""
+    seen: dict[tuple[int, int], int] = {}
+    for p in path.rglob("*"):
+        if p.is_file():
+            st = p.stat()
+            seen[(st.st_dev, st.st_ino)] = st.st_size
+    return sum(seen.values())
 
 
 # --------------------------------------------------------------------------- running terraform
