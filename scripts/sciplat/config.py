@@ -521,7 +521,7 @@ def environment_names() -> list[str]:
 def load_environment(name_or_path: str | Path) -> Environment:
     """Read, validate and fill defaults; raise ConfigError listing every problem."""
     path = resolve_path(name_or_path)
-    filename = _display(path)
+    filename = display_path(path)
     if not path.is_file():
         known = ", ".join(environment_names()) or "none"
         raise ConfigError(
@@ -544,7 +544,8 @@ def load_environment(name_or_path: str | Path) -> Environment:
     return Environment(name=data["name"], path=path, data=data, lines=doc.lines)
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
+    """A path as people should see it: relative to the working directory when inside it."""
     try:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:

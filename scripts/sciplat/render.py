@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sciplat.config import Environment, _display, load_environment
+from sciplat.config import Environment, display_path, load_environment
 from sciplat.errors import ConfigError, Problem
 
 # The zero-to-jupyterhub chart version every environment deploys (pinned; bump it here and the
@@ -205,7 +205,7 @@ def _check_single_home_instance(env: Environment, sizing: dict[str, Any]) -> Non
         raise ConfigError(
             [
                 Problem(
-                    _display(env.path),
+                    display_path(env.path),
                     env.line_of(("storage", "home_per_user_gib")),
                     "storage.home_per_user_gib",
                     f"{users} users x {quota:g} GiB needs {home['instances']} {home['tier']} "

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
+from sciplat.config import display_path
 from sciplat.errors import UsageError
 from sciplat.images.policy import ImageSet, Policy
 from sciplat.images.tags import TagClass, parse_tag
@@ -135,7 +136,9 @@ def hub_images_for_render(env: EnvironmentLike) -> tuple[list[dict[str, Any]], l
             entries.append(
                 {"tag": pin, "digest": None, "class": t.cls.value, "display_name": t.display_name}
             )
-        return [_entry(policy, e) for e in entries], [f"{path}: image set not resolved; {refresh}"]
+        return [_entry(policy, e) for e in entries], [
+            f"{display_path(path)}: image set not resolved; {refresh}"
+        ]
 
     doc = read_lock(path)
     for key in ("registry", "repository"):
