@@ -255,14 +255,28 @@ run "zonal_cluster_and_two_user_pools" {
     network_policy      = false
     user_pools = [
       {
-        name = "user", machine_type = "n2-standard-8", disk_type = "pd-ssd", disk_size_gib = 200,
-        local_ssd_count = 1, image_streaming = true, spot = false, max_pods_per_node = 32,
-        min_nodes = 1, max_nodes = 6
+        name              = "user"
+        machine_type      = "n2-standard-8"
+        disk_type         = "pd-ssd"
+        disk_size_gib     = 200
+        local_ssd_count   = 1
+        image_streaming   = true
+        spot              = false
+        max_pods_per_node = 32
+        min_nodes         = 1
+        max_nodes         = 6
       },
       {
-        name = "user-large", machine_type = "n2-highmem-16", disk_type = "pd-ssd", disk_size_gib = 200,
-        local_ssd_count = 2, image_streaming = true, spot = false, max_pods_per_node = 32,
-        min_nodes = 0, max_nodes = 3
+        name              = "user-large"
+        machine_type      = "n2-highmem-16"
+        disk_type         = "pd-ssd"
+        disk_size_gib     = 200
+        local_ssd_count   = 2
+        image_streaming   = true
+        spot              = false
+        max_pods_per_node = 32
+        min_nodes         = 0
+        max_nodes         = 3
       },
     ]
   }
@@ -312,9 +326,16 @@ run "rejects_hdd_user_pool" {
 
   variables {
     user_pools = [{
-      name = "user", machine_type = "n2-standard-8", disk_type = "pd-standard", disk_size_gib = 200,
-      local_ssd_count = 0, image_streaming = true, spot = false, max_pods_per_node = 32,
-      min_nodes = 0, max_nodes = 3
+      name              = "user"
+      machine_type      = "n2-standard-8"
+      disk_type         = "pd-standard"
+      disk_size_gib     = 200
+      local_ssd_count   = 0
+      image_streaming   = true
+      spot              = false
+      max_pods_per_node = 32
+      min_nodes         = 0
+      max_nodes         = 3
     }]
   }
 
@@ -326,9 +347,16 @@ run "rejects_min_nodes_above_max" {
 
   variables {
     user_pools = [{
-      name = "user", machine_type = "n2-standard-8", disk_type = "pd-ssd", disk_size_gib = 200,
-      local_ssd_count = 1, image_streaming = true, spot = false, max_pods_per_node = 32,
-      min_nodes = 5, max_nodes = 3
+      name              = "user"
+      machine_type      = "n2-standard-8"
+      disk_type         = "pd-ssd"
+      disk_size_gib     = 200
+      local_ssd_count   = 1
+      image_streaming   = true
+      spot              = false
+      max_pods_per_node = 32
+      min_nodes         = 5
+      max_nodes         = 3
     }]
   }
 
@@ -360,8 +388,10 @@ run "rejects_bad_exclusion_scope" {
 
   variables {
     maintenance_exclusions = [{
-      name = "x", start_time = "2026-12-18T00:00:00Z", end_time = "2027-01-04T00:00:00Z",
-      scope = "NO_NODE_UPGRADES"
+      name       = "x"
+      start_time = "2026-12-18T00:00:00Z"
+      end_time   = "2027-01-04T00:00:00Z"
+      scope      = "NO_NODE_UPGRADES"
     }]
   }
 
