@@ -1000,7 +1000,7 @@ def providers_cmd(
     repository by provider and version, with a Terraform CLI config using dev_overrides.
     SCIPLAT_PROVIDERS=standin|registry forces either way.
 
-    Example: sciplat providers && TF_CLI_CONFIG_FILE=$(sciplat providers --json | jq -r .cli_config)
+    Example: sciplat providers --json
     """
     result = ensure_providers(quiet=as_json, check_registry=not standin)
     if as_json:
