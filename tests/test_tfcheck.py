@@ -3,6 +3,7 @@ extractor on generated-binding text, the CLI config and the commands' argument e
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -462,3 +463,30 @@ def test_extractor_keeps_the_values_the_provider_accepts() -> None:
     assert "allowed_values" not in block["attributes"]["id"], "only a closed list counts"
     size = block["block_types"]["spec"]["block"]["attributes"]["size"]
     assert "allowed_values" not in size, "only string attributes carry allowed values"
+
+
+def test_compare_schema_reports_each_difference() -> None:
+    import importlib.util
+
+    path = tfcheck.TOOLS_DIR / "compare_schema.py"
+    spec = importlib.util.spec_from_file_location("compare_schema", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    real = _extract()["resource_schemas"]["acme_widget"]["block"]
+    same: list[str] = []
+    assert module.compare_blocks("acme_widget", real, real, same) == 8  # 5 + 2 + 1
+    assert same == []
+    changed = json.loads(json.dumps(real))
+    changed["attributes"]["name"] = {"type": "string", "optional": True}
+    changed["block_types"]["spec"]["max_items"] = 2
+    del changed["attributes"]["tags"]
+    diffs: list[str] = []
+    module.compare_blocks("acme_widget", real, changed, diffs)
+    assert diffs == [
+        "acme_widget.name: real {'required': True, 'optional': False, 'computed': False, "
+        "'type': 'string'}, rebuilt {'required': False, 'optional': True, 'computed': False, "
+        "'type': 'string'}",
+        "acme_widget.tags: missing",
+        "acme_widget.spec: max_items real 1, rebuilt 2",
+    ]

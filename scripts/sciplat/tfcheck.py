@@ -48,7 +48,7 @@ TOOLS_DIR = REPO_ROOT / "tools" / "providers"
 MANIFEST = TOOLS_DIR / "providers.json"
 REGISTRY_HOST = "registry.terraform.io"
 # Bump when the extractor's output or the layout changes, so cached stand-ins are rebuilt.
-EXTRACTOR_VERSION = "3"
+EXTRACTOR_VERSION = "4"
 ENV_SUITE_DIR = "tests/environments"
 
 console = Console(emoji=False, highlight=False)
@@ -91,7 +91,7 @@ _PROVIDER_VERSION = re.compile(r"provider version (\d+\.\d+\.\d+)")
 # Declarations (.d.ts) keep each attribute's description. Generated resources list the values
 # the provider accepts as `Possible values: ["A", "B"]`: the provider's own enum validation.
 _INTERFACE = re.compile(r"^export interface (\w+)", re.M)
-_DOC_PROPERTY = re.compile(r"/\*\*((?:(?!\*/).)*?)\*/\s*readonly \w+\??:", re.S)
+_DOC_PROPERTY = re.compile(r"/\*\*((?:(?!\*/).)*?)\*/\s*readonly \w+(\??): ([^;]+);", re.S)
 _DOC_ANCHOR = re.compile(r"#(\w+) \w+#\w+\}")
 _POSSIBLE_VALUES = re.compile(r"Possible values: \[([^\]]*)\]")
 
@@ -177,6 +177,8 @@ class BindingModule:
     segments: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (kind, text)
     # struct or config interface -> attribute -> the values the provider accepts
     allowed: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    # struct or config interface -> attribute -> (optional, a list of objects)
+    declared: dict[str, dict[str, tuple[bool, bool]]] = field(default_factory=dict)
 
     def add_declarations(self, text: str) -> None:
         marks = list(_INTERFACE.finditer(text))
@@ -185,8 +187,13 @@ class BindingModule:
             for prop in _DOC_PROPERTY.finditer(text, mark.end(), end):
                 doc = prop.group(1)
                 anchor = _DOC_ANCHOR.search(doc)
+                if not anchor:
+                    continue
+                is_list = "[]" in prop.group(3)
+                declared = self.declared.setdefault(mark.group(1), {})
+                declared[anchor.group(1)] = (prop.group(2) == "?", is_list)
                 values = _POSSIBLE_VALUES.search(" ".join(doc.replace("*", " ").split()))
-                if not anchor or not values:
+                if not values:
                     continue
                 try:
                     parsed = json.loads(f"[{values.group(1)}]")
@@ -272,11 +279,14 @@ class _Builder:
     ) -> dict[str, Any]:
         entries = self.entries(cls)
         allowed = self.mod.allowed.get(struct or "", {})
+        declared = self.mod.declared.get(struct or "", {})
         attributes: dict[str, Any] = {}
         block_types: dict[str, Any] = {}
         for name, (is_block, kind, storage) in sorted(hcl.items()):
             entry = entries.get(name)
             flags = self.flags(entry)
+            if entry is None and name in declared and not declared[name][0]:
+                flags = {"required": True}  # provider-level structs: only declarations tell
             if not is_block:
                 base = _STORAGE_TYPES.get(storage, "dynamic")
                 attributes[name] = {"type": base if kind == "simple" else [kind, base], **flags}
@@ -309,6 +319,8 @@ class _Builder:
                     block_type["min_items"] = 1
                 if entry and entry.holder and entry.holder[0].endswith("OutputReference"):
                     block_type["max_items"] = 1
+                elif (entry is None or entry.holder is None) and not declared.get(name, (1, 1))[1]:
+                    block_type["max_items"] = 1  # a single struct, not a list, is declared
             block_types[name] = block_type
         for name, entry in sorted(entries.items()):
             if name not in hcl:  # read-only: computed by the provider
@@ -334,6 +346,8 @@ class _Builder:
                 "TerraformDataSource": "data",
                 "TerraformProvider": "provider",
             }[base.group(2)]
+            if role == "provider":  # the bindings' own meta-argument, not the provider's
+                block.get("attributes", {}).pop("alias", None)
             return role, tf_type.group(1), block
         return None
 
@@ -396,7 +410,8 @@ def read_wheel_bindings(wheel: Path) -> dict[str, str]:
                 if handle is None:
                     continue
                 text = handle.read().decode("utf-8")
-                if name.endswith(".d.ts") and "Possible values: [" not in text:
+                keep = "Possible values: [" in text or name.startswith("package/lib/provider/")
+                if name.endswith(".d.ts") and not keep:
                     continue
                 files[name] = text
     return files
