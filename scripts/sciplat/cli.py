@@ -6,9 +6,8 @@ import importlib
 import sys
 
 import typer
-from rich.console import Console
 
-from sciplat import __version__
+from sciplat import __version__, console
 from sciplat.errors import SciplatError
 
 app = typer.Typer(
@@ -23,7 +22,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-err_console = Console(stderr=True, emoji=False, highlight=False)
+err_console = console.err
 
 # Each capability lives in its own module with a `register(app)` function.
 COMMAND_MODULES = (

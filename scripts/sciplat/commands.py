@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
+from sciplat import console as consoles
 from sciplat.config import environment_names, load_environment
 from sciplat.errors import ConfigError, SciplatError, UsageError
 
-console = Console(emoji=False, highlight=False, soft_wrap=True)
-err = Console(stderr=True, emoji=False, highlight=False)
+console = consoles.out
+err = consoles.err
 
 
 def register(app: typer.Typer) -> None:

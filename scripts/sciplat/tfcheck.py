@@ -37,10 +37,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from sciplat import console as consoles
 from sciplat.errors import SciplatError, UsageError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -51,8 +51,8 @@ REGISTRY_HOST = "registry.terraform.io"
 EXTRACTOR_VERSION = "4"
 ENV_SUITE_DIR = "tests/environments"
 
-console = Console(emoji=False, highlight=False)
-err = Console(stderr=True, emoji=False, highlight=False)
+console = consoles.out
+err = consoles.err
 
 
 # --------------------------------------------------------------------------- schema extraction

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from sciplat import console as consoles
 from sciplat.errors import SciplatError, UsageError
 
 BEGIN = "<!-- BEGIN_TF_DOCS -->"
@@ -275,7 +275,7 @@ def register(app: typer.Typer) -> None:
             for r in results:
                 color = colors.get(r.status, "yellow")
                 table.add_row(r.readme.relative_to(repo).as_posix(), f"[{color}]{r.status}[/]")
-            Console().print(table)
+            consoles.out.print(table)
         bad = [r for r in results if r.status in ("stale", "missing")]
         if bad:
             names = ", ".join(r.readme.relative_to(repo).as_posix() for r in bad)

@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from sciplat import console as consoles
 from sciplat.errors import SciplatError, UsageError
 
 if TYPE_CHECKING:
@@ -58,8 +58,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CODE_SUFFIXES = (".tf", ".tf.json", ".tftpl", ".tpl", ".yaml", ".yml", ".hcl")
 SKIP_DIRS = {".terraform", "tests", "__pycache__"}
 
-out = Console(emoji=False, highlight=False)
-err = Console(stderr=True, emoji=False, highlight=False)
+out = consoles.out
+err = consoles.err
 
 
 class NotReady(SciplatError):

@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 
+from sciplat import console as consoles
 from sciplat.capacity.errors import CapacityError
 from sciplat.capacity.plan import MAX_USERS, Planner
 from sciplat.errors import UsageError
 
-console = Console(emoji=False, highlight=False)
+console = consoles.out
 if not console.is_terminal:  # pipes and files: wide enough that the tables stay readable
-    console = Console(emoji=False, highlight=False, width=120)
+    console = consoles.make_console(width=120)
 
 
 def register(app: typer.Typer) -> None:

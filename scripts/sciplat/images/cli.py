@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sciplat import console as consoles
 from sciplat.errors import UsageError
 from sciplat.images.lock import lock_document, lock_path, write_lock
 from sciplat.images.policy import ImageSet, Policy, select
@@ -143,7 +144,7 @@ def register(app: typer.Typer) -> None:
                 f"{len(distinct)} distinct images chosen but storage.max_images is {limit}: "
                 "the prepuller would overfill node-local storage"
             )
-        err = Console(stderr=True)
+        err = consoles.err
         for w in warnings:
             err.print(f"warning: {w}", markup=False, highlight=False, soft_wrap=True)
 
@@ -167,7 +168,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(image_set.as_dict(), indent=2))
         else:
-            _print_menu(Console(), policy, image_set)
+            _print_menu(consoles.out, policy, image_set)
 
 
 def _rel(path: Path) -> str:
