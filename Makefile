@@ -85,8 +85,8 @@ capacity: $(STAMP) ## Size ENV: nodes, disks, storage, IP ranges, cost, and a pl
 images: $(STAMP) ## Refresh ENV's image set from the registry (env/images/ENV.json)
 	$(SCIPLAT) images $(ENV) --write
 
-plan: $(STAMP) ## Validate, size, render, plan and review ENV
-	$(SCIPLAT) plan $(ENV)
+plan: $(STAMP) ## Validate, size, render, plan and review ENV (PLAN_ARGS=... passes more flags)
+	$(SCIPLAT) plan $(ENV) $(PLAN_ARGS)
 
 apply: $(STAMP) ## Apply ENV's saved plan (ALLOW=data-loss to override a blocking review)
 	$(SCIPLAT) apply $(ENV) $(if $(ALLOW),--allow $(ALLOW))
