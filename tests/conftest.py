@@ -35,3 +35,14 @@ def run_cli(capsys: pytest.CaptureFixture[str]):
 @pytest.fixture
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+def mirror_prefixes(tfvars: dict) -> dict[str, str]:
+    """Upstream registry host -> Artifact Registry mirror prefix, as the root module builds it."""
+    mirror = tfvars["registry_mirror"]
+    if not mirror["enabled"]:
+        return {}
+    return {
+        u["registry"]: f"{tfvars['region']}-docker.pkg.dev/{tfvars['project_id']}/{u['name']}"
+        for u in mirror["upstreams"]
+    }

@@ -20,6 +20,8 @@ import pytest
 import yaml
 from test_tf_contract import ENV_NAMES, REPO_ROOT, rendered_tfvars
 
+from tests.conftest import mirror_prefixes
+
 VALUES_MODULE = REPO_ROOT / "modules" / "hub" / "values"
 CHART_VERSION = "4.4.0"
 
@@ -59,15 +61,7 @@ def deep_merge(base: Any, override: Any) -> Any:
 def hub_inputs(tfvars: dict[str, Any]) -> dict[str, Any]:
     """The values submodule's inputs, as the hub module passes them from the root's variables."""
     hub = tfvars["hub"]
-    mirror = tfvars["registry_mirror"]
-    prefixes = (
-        {
-            u["registry"]: f"{tfvars['region']}-docker.pkg.dev/{tfvars['project_id']}/{u['name']}"
-            for u in mirror["upstreams"]
-        }
-        if mirror["enabled"]
-        else {}
-    )
+    prefixes = mirror_prefixes(tfvars)
     auth = {k: v for k, v in hub["auth"].items() if k != "client_secret_secret"}
     return {
         "domain": hub["domain"],

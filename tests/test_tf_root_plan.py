@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from test_tf_contract import ENV_NAMES, REPO_ROOT, rendered_tfvars
 
+from tests.conftest import mirror_prefixes
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
@@ -33,15 +35,7 @@ def cli_config() -> Path:
 
 
 def expected_refs(tfvars: dict[str, Any]) -> list[str]:
-    mirror = tfvars["registry_mirror"]
-    prefixes = (
-        {
-            u["registry"]: f"{tfvars['region']}-docker.pkg.dev/{tfvars['project_id']}/{u['name']}"
-            for u in mirror["upstreams"]
-        }
-        if mirror["enabled"]
-        else {}
-    )
+    prefixes = mirror_prefixes(tfvars)
     refs = []
     for image in tfvars["hub"]["images"]:
         host, repository = image["registry"], image["repository"]
