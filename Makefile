@@ -39,9 +39,9 @@ setup: $(STAMP) $(CHECKOV) system-deps ## Create .venv and install everything pi
 system-deps: ## Debian packages the integration tests use (a container registry, skopeo); idempotent
 	@bash scripts/system-deps.sh
 
-test: setup lint pytest validate tf-test ## Run every check: lint, pytest with coverage, terraform validate and test
+test: setup lint providers pytest validate tf-test ## Run every check: lint, pytest with coverage, terraform validate and test
 
-pytest: $(STAMP) system-deps ## Python tests with a coverage report
+pytest: $(STAMP) system-deps providers ## Python tests with a coverage report
 	$(BIN)/pytest --cov=sciplat --cov-report=term-missing:skip-covered
 
 lint: ruff fmt-check checkov docs-check ## ruff, terraform fmt -check, checkov, module README tables
