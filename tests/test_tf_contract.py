@@ -244,43 +244,16 @@ def _optional_attrs(tf_type: TfType) -> set[str]:
 # --- rendered tfvars for the shipped environments ----------------------------------------------
 
 
-def _sizing_stub(data: dict[str, Any]) -> dict[str, Any]:
-    """Capacity-plan figures for render_tfvars when the capacity planner is not available."""
-    return {
-        "core_pool": {"min_nodes": 1, "max_nodes": 3},
-        "user_pools": [
-            {"name": p["name"], "min_nodes": 0, "max_nodes": 10} for p in data["node_pools"]["user"]
-        ],
-        "filestore": {
-            "home": {"tier": "BASIC_SSD", "capacity_gib": 2560},
-            "shared": {"tier": data["storage"]["shared_tier"], "capacity_gib": 10240},
-        },
-    }
-
-
 def rendered_tfvars(env_name: str) -> tuple[dict[str, Any], str]:
-    """The tfvars of one environment, and how they were made.
+    """The tfvars of one environment as `sciplat render` makes them, and how they were made.
 
-    `sciplat.render.prepare` (validate, size, resolve images) when it works; otherwise the real
-    `render_tfvars` over the loaded environment with capacity figures stubbed; skip when neither
-    exists.
+    `sciplat.render.prepare` validates, sizes with the capacity plan and resolves the images; an
+    import error fails the test instead of falling back to made-up figures.
     """
-    try:
-        from sciplat.render import prepare
+    from sciplat.render import prepare
 
-        _env, _sizing, tfvars, _warnings = prepare(env_name)
-        return tfvars, "sciplat.render.prepare"
-    except ImportError as exc:
-        reason = f"full render unavailable ({exc})"
-    try:
-        from sciplat.config import load_environment
-        from sciplat.images.lock import hub_images_for_render
-        from sciplat.render import render_tfvars
-    except ImportError as exc:
-        pytest.skip(f"sciplat.render.render_tfvars not importable: {exc}")
-    env = load_environment(env_name)
-    images, _warnings = hub_images_for_render(env)
-    return render_tfvars(env, _sizing_stub(env.data), images), f"render_tfvars; {reason}"
+    _env, _sizing, tfvars, _warnings = prepare(env_name)
+    return tfvars, "sciplat.render.prepare"
 
 
 # --- tests -------------------------------------------------------------------------------------
