@@ -265,3 +265,15 @@ def test_typed_confirmation(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(UsageError, match="--confirm sandbox"):
         confirm_name("sandbox", None, interactive=False)
     confirm_name("sandbox", "sandbox", interactive=False)
+
+
+@pytest.mark.parametrize("flags", [["--fail-on", "blockng"], ["--format", "json"]])
+def test_plan_refuses_a_bad_flag_value_before_anything_runs(
+    run_cli, tmp_path: Path, flags: list[str]
+) -> None:
+    build = tmp_path / "build"
+    result = run_cli("plan", "sandbox", "--build-dir", str(build), *flags)
+    assert result.code == 2
+    assert f"{flags[0]} {flags[1]}:" in result.err
+    assert "Traceback" not in result.err
+    assert not (build / "sandbox").exists()  # nothing rendered, nothing planned

@@ -753,7 +753,10 @@ def register(app: typer.Typer) -> None:
         env: str = typer.Argument(..., metavar="ENV", help="Environment name or YAML path."),
         fmt: str = typer.Option("text", "--format", "-f", help="How to print the review: text|md."),
         fail_on: str = typer.Option(
-            "never", "--fail-on", help="Exit 3 when the review has blocking findings (blocking)."
+            "never",
+            "--fail-on",
+            help="Exit 3 when a finding of this class (or worse) is present: "
+            "blocking|warning|never.",
         ),
         refresh_only: bool = typer.Option(
             False, "--refresh-only", help="Plan only the drift (changes made outside Terraform)."
@@ -769,10 +772,12 @@ def register(app: typer.Typer) -> None:
 
         Example: sciplat plan int   (make plan ENV=int)
         """
-        from sciplat.review.cli import exit_code, render
+        from sciplat.review.cli import FailOn, exit_code, render
 
         if fmt not in ("text", "md"):
             raise UsageError(f"--format {fmt}: use text or md.")
+        if fail_on not in {f.value for f in FailOn}:
+            raise UsageError(f"--fail-on {fail_on}: use blocking, warning or never.")
         review, paths = plan_environment(
             env, build_dir=build_dir, root=root, refresh_only=refresh_only
         )
@@ -783,7 +788,9 @@ def register(app: typer.Typer) -> None:
         err.print(f"saved {paths.tfplan} and {paths.review_md}")
         if exit_code(review, fail_on):
             raise SciplatError(
-                f"review: {len(review.blocking)} blocking finding(s).", exit_code=EXIT_BLOCKED
+                f"review: {len(review.blocking)} blocking finding(s), "
+                f"{len(review.warnings)} warning(s) (--fail-on {fail_on}).",
+                exit_code=EXIT_BLOCKED,
             )
 
     @app.command("apply")
