@@ -25,7 +25,6 @@ import os
 import re
 import socket
 import sys
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ from rich.markup import escape
 
 from sciplat import console as consoles
 from sciplat.errors import SciplatError, UsageError
+from sciplat.files import write_atomic
 
 if TYPE_CHECKING:
     import subprocess
@@ -203,19 +203,6 @@ def stale_reasons(recorded: Mapping[str, str], current: Mapping[str, str]) -> li
         elif recorded[key] != current[key]:
             reasons.append(f"{label} changed")
     return reasons
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Replace `path` in one step: readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def operator() -> str:

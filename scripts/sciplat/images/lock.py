@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
 from sciplat.config import display_path
 from sciplat.errors import UsageError
+from sciplat.files import write_atomic
 from sciplat.images.policy import ImageSet, Policy
 from sciplat.images.tags import TagClass, parse_tag
 
@@ -50,16 +49,7 @@ def lock_document(env_name: str, policy: Policy, image_set: ImageSet) -> dict[st
 
 def write_lock(path: Path, document: dict[str, Any]) -> None:
     """Write atomically: a temp file beside the target, then rename (never half-written)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(document, indent=2, sort_keys=False) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, json.dumps(document, indent=2, sort_keys=False) + "\n")
 
 
 def read_lock(path: Path) -> dict[str, Any]:
