@@ -193,3 +193,22 @@ def test_render_path_with_the_real_environment_loader(tmp_path: Path) -> None:
     assert images[0]["registry"] == real.data["hub"]["images"]["registry"]
     if not lock_path(real).exists():
         assert any("run make images ENV=stable" in w for w in warnings)
+
+
+def test_lock_messages_name_the_file_relative_to_the_working_directory(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(env.path.parent.parent)
+    write(env)
+    env.data["hub"]["images"]["pin"] = ["r29_1_0"]
+    _, warnings = hub_images_for_render(env)
+    shown = "env/images/stable.json: pinned tags not in the lock"
+    assert any(w.startswith(shown) for w in warnings)
+    write(env, repository="someone/else")
+    with pytest.raises(UsageError) as info:
+        hub_images_for_render(env)
+    assert str(info.value).startswith("env/images/stable.json: repository: ")
+    assert "but env/stable.yaml has" in str(info.value)
+    (env.path.parent / "images" / "stable.json").write_text("{")
+    with pytest.raises(UsageError, match=r"^env/images/stable\.json:1: not valid JSON"):
+        read_lock(env.path.parent / "images" / "stable.json")

@@ -54,24 +54,25 @@ def write_lock(path: Path, document: dict[str, Any]) -> None:
 
 def read_lock(path: Path) -> dict[str, Any]:
     """Load and check a lock file; any problem is a UsageError naming the file and field."""
+    shown = display_path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read the image lock file ({exc.strerror})") from None
+        raise UsageError(f"{shown}: cannot read the image lock file ({exc.strerror})") from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UsageError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+        raise UsageError(f"{shown}:{exc.lineno}: not valid JSON ({exc.msg})") from None
     if not isinstance(doc, dict):
-        raise UsageError(f"{path}: the image lock file must hold a JSON object")
+        raise UsageError(f"{shown}: the image lock file must hold a JSON object")
     for key in ("registry", "repository"):
         if not isinstance(doc.get(key), str) or not doc[key]:
-            raise UsageError(f"{path}: {key}: required (a non-empty string)")
+            raise UsageError(f"{shown}: {key}: required (a non-empty string)")
     images = doc.get("images")
     if not isinstance(images, list):
-        raise UsageError(f"{path}: images: required (a list)")
+        raise UsageError(f"{shown}: images: required (a list)")
     for i, image in enumerate(images):
-        where = f"{path}: images[{i}]"
+        where = f"{shown}: images[{i}]"
         if not isinstance(image, dict):
             raise UsageError(f"{where}: must be an object")
         if not isinstance(image.get("tag"), str) or not image["tag"]:
@@ -131,10 +132,11 @@ def hub_images_for_render(env: EnvironmentLike) -> tuple[list[dict[str, Any]], l
         ]
 
     doc = read_lock(path)
+    shown = display_path(path)
     for key in ("registry", "repository"):
         if doc[key] != getattr(policy, key):
             raise UsageError(
-                f"{path}: {key}: the lock is for {doc[key]!r} but {env.path} has "
+                f"{shown}: {key}: the lock is for {doc[key]!r} but {display_path(env.path)} has "
                 f"hub.images.{key} {getattr(policy, key)!r}; {refresh}"
             )
     warnings: list[str] = []
@@ -143,16 +145,16 @@ def hub_images_for_render(env: EnvironmentLike) -> tuple[list[dict[str, Any]], l
         changed = sorted(k for k, v in policy.as_dict().items() if locked_policy.get(k) != v)
         if changed:
             warnings.append(
-                f"{path}: hub.images changed since the lock was written "
+                f"{shown}: hub.images changed since the lock was written "
                 f"({', '.join(changed)}); {refresh}"
             )
     tags = {i["tag"] for i in doc["images"]}
     missing = [p for p in policy.pin if p not in tags]
     if missing:
-        warnings.append(f"{path}: pinned tags not in the lock: {', '.join(missing)}; {refresh}")
+        warnings.append(f"{shown}: pinned tags not in the lock: {', '.join(missing)}; {refresh}")
     unresolved = [i["tag"] for i in doc["images"] if not i.get("digest")]
     if unresolved:
-        warnings.append(f"{path}: images without a digest: {', '.join(unresolved)}; {refresh}")
+        warnings.append(f"{shown}: images without a digest: {', '.join(unresolved)}; {refresh}")
     if not any(i.get("recommended") for i in doc["images"]):
-        warnings.append(f"{path}: no recommended image in the lock; {refresh}")
+        warnings.append(f"{shown}: no recommended image in the lock; {refresh}")
     return [_entry(policy, i) for i in doc["images"]], warnings
