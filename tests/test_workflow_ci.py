@@ -214,6 +214,16 @@ def test_drift_report_rejects_other_documents(tmp_path: Path) -> None:
     assert drift_report.main([str(other)]) == 2
 
 
+@pytest.mark.parametrize("text", ["[]", '"drift"', "null"])
+def test_drift_report_rejects_json_that_is_not_an_object(
+    tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "x.json"
+    other.write_text(text)
+    assert drift_report.main([str(other)]) == 2  # never 1, which means "drifted"
+    assert "not a sciplat.review v1 document" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("name", "trigger"), [("plan.yml", "pull_request"), ("drift.yml", "schedule")]
 )

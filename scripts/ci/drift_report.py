@@ -35,7 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, json.JSONDecodeError) as exc:
         print(f"drift_report: {args.review}: {exc}", file=sys.stderr)
         return 2
-    if review.get("schema") != "sciplat.review" or review.get("schema_version") != 1:
+    if (
+        not isinstance(review, dict)
+        or review.get("schema") != "sciplat.review"
+        or review.get("schema_version") != 1
+    ):
         print(f"drift_report: {args.review}: not a sciplat.review v1 document", file=sys.stderr)
         return 2
     lines = drift_lines(review)
