@@ -173,3 +173,19 @@ def test_finds_the_repository_from_a_subdirectory(
     monkeypatch.chdir(tmp_path)
     outside = run_cli("tf-docs", "--check")
     assert outside.code == 2 and "not inside the repository" in outside.err
+
+
+def test_paths_in_messages_are_relative_and_bytes_that_are_not_utf8_are_named(
+    tmp_path: Path, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo(tmp_path)
+    monkeypatch.chdir(repo)
+    main = repo / "modules" / "thing" / "main.tf"
+    main.write_bytes(b'variable "x" {\n  description = "\xff"\n  type = string\n}\n')
+    result = run_cli("tf-docs", "--check")
+    assert result.code == 2
+    assert result.err.strip() == "modules/thing/main.tf:2: (document): not UTF-8 text"
+    main.write_text('variable "x" {\n  type = string\n}\n', "utf-8")
+    result = run_cli("tf-docs", "--check")
+    assert result.code == 2
+    assert result.err.strip() == "modules/thing/main.tf:1: variable.x: has no description"

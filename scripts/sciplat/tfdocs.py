@@ -20,6 +20,7 @@ import typer
 from rich.table import Table
 
 from sciplat import console as consoles
+from sciplat.config import display_path
 from sciplat.errors import SciplatError, UsageError
 
 BEGIN = "<!-- BEGIN_TF_DOCS -->"
@@ -81,16 +82,27 @@ def _line_of(text: str, needle: str) -> int:
     return text.count("\n", 0, index) + 1 if index >= 0 else 1
 
 
-def _parse_file(path: Path) -> dict[str, Any]:
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise UsageError(f"{display_path(path)}:{line}: (document): not UTF-8 text") from None
+    except OSError as exc:
+        raise UsageError(f"{display_path(path)}: cannot read ({exc.strerror})") from None
+
+
+def _parse_file(path: Path, text: str) -> dict[str, Any]:
     import hcl2
 
-    text = path.read_text(encoding="utf-8")
     try:
         return hcl2.loads(text)
     except Exception as exc:  # lark raises many kinds; all mean "not valid HCL"
         line = getattr(exc, "line", None) or 1
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageError(f"{path}:{line}: (document): not valid HCL: {first}") from exc
+        raise UsageError(
+            f"{display_path(path)}:{line}: (document): not valid HCL: {first}"
+        ) from exc
 
 
 def read_module(module: Path) -> tuple[list[Variable], list[Output]]:
@@ -98,12 +110,13 @@ def read_module(module: Path) -> tuple[list[Variable], list[Output]]:
     variables: list[Variable] = []
     outputs: list[Output] = []
     for path in sorted(module.glob("*.tf")):
-        text = path.read_text(encoding="utf-8")
-        parsed = _parse_file(path)
+        text = _read_text(path)
+        parsed = _parse_file(path, text)
+        shown = display_path(path)
         for block in parsed.get("variable", []):
             for raw_name, body in block.items():
                 name = raw_name.strip('"')
-                where = f"{path}:{_line_of(text, f'variable {raw_name}')}: variable.{name}"
+                where = f"{shown}:{_line_of(text, f'variable {raw_name}')}: variable.{name}"
                 if "description" not in body:
                     raise UsageError(f"{where}: has no description")
                 if "type" not in body:
@@ -123,7 +136,7 @@ def read_module(module: Path) -> tuple[list[Variable], list[Output]]:
                 name = raw_name.strip('"')
                 if "description" not in body:
                     line = _line_of(text, f"output {raw_name}")
-                    raise UsageError(f"{path}:{line}: output.{name}: has no description")
+                    raise UsageError(f"{shown}:{line}: output.{name}: has no description")
                 outputs.append(
                     Output(
                         name=name,
