@@ -69,6 +69,8 @@ def test_prices_override_from_yaml(tmp_path: Path) -> None:
         (lambda d: d["disk_gib_month"].update({"pd-ssd": -1}), "disk_gib_month.pd-ssd"),
         (lambda d: d["machine_series"]["e2"].pop("spot_gib_hour"), "machine_series.e2"),
         (lambda d: d.update({"hours_per_month": 0}), "hours_per_month"),
+        (lambda d: d.update({"machine_series": ["e2"]}), "machine_series: expected a mapping"),
+        (lambda d: d.update({"nat": 5}), "nat: expected a mapping"),
     ],
 )
 def test_bad_price_tables_name_the_field(tmp_path: Path, mutate, field: str) -> None:
@@ -86,4 +88,11 @@ def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("region: [unclosed\n")
     with pytest.raises(CapacityError, match=r"bad\.yaml:\d+"):
+        load_prices(bad)
+
+
+def test_a_price_file_that_is_not_utf8_names_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "prices.yaml"
+    bad.write_bytes(b"region: us-central1\nsource: \xff\n")
+    with pytest.raises(CapacityError, match=r"prices\.yaml:2: not UTF-8 text"):
         load_prices(bad)

@@ -122,6 +122,9 @@ def _read(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise CapacityError("--prices", f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise CapacityError("--prices", f"{path}:{line}: not UTF-8 text") from None
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
@@ -154,8 +157,11 @@ def load_prices(path: Path | None = None) -> PriceTable:
     hours = _number(src, "hours_per_month", data["hours_per_month"])
     if hours <= 0:
         raise CapacityError("hours_per_month", f"{src}: must be positive")
+    for key in ("machine_series", "nat"):
+        if not isinstance(data[key], dict):
+            raise CapacityError(key, f"{src}: {key}: expected a mapping")
     series: dict[str, dict[str, float]] = {}
-    for name, rates in dict(data["machine_series"]).items():
+    for name, rates in data["machine_series"].items():
         if not isinstance(rates, dict):
             raise CapacityError(f"machine_series.{name}", f"{src}: expected a mapping")
         for key in ("vcpu_hour", "gib_hour", "spot_vcpu_hour", "spot_gib_hour"):
@@ -169,11 +175,7 @@ def load_prices(path: Path | None = None) -> PriceTable:
             raise CapacityError(key, f"{src}: expected a mapping")
         return {k: _number(src, f"{key}.{k}", v) for k, v in raw.items()}
 
-    nat = {
-        k: _number(src, f"nat.{k}", v)
-        for k, v in dict(data["nat"]).items()
-        if not isinstance(v, str)
-    }
+    nat = {k: _number(src, f"nat.{k}", v) for k, v in data["nat"].items() if not isinstance(v, str)}
     return PriceTable(
         region=str(data["region"]),
         date=str(data["date"]),
