@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,6 +78,28 @@ def test_entry_without_change_is_a_plan_error() -> None:
 def test_unknown_action_list_is_a_plan_error() -> None:
     with pytest.raises(PlanError, match="unknown action list"):
         parse_plan(_plan(_change("terraform_data.x", ["explode"])))
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"output_changes": {"size": {"actions": ["explode"]}}}, "output_changes.size.actions"),
+        ({"output_changes": {"size": {"actions": 5}}}, "output_changes.size.actions"),
+        ({"output_changes": {"size": {"actions": [{}]}}}, "output_changes.size.actions"),
+        ({"output_changes": ["size"]}, "output_changes must be an object"),
+        ({"variables": ["region"]}, "variables must be an object"),
+    ],
+)
+def test_malformed_outputs_and_variables_are_plan_errors(
+    extra: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(PlanError, match=re.escape(message)):
+        parse_plan({**_plan(), **extra}, "p.json")
+
+
+def test_unhashable_actions_are_a_plan_error() -> None:
+    with pytest.raises(PlanError, match=r"resource_changes\[0\]: terraform_data\.x"):
+        parse_plan(_plan(_change("terraform_data.x", [{}, {}])))
 
 
 @pytest.mark.parametrize(

@@ -276,7 +276,7 @@ def _change_record(entry: dict[str, Any], where: str) -> ResourceChange:
         ) from None
     try:
         action = normalize_actions(actions)
-    except ValueError as exc:
+    except (TypeError, ValueError) as exc:
         raise PlanError(f"{where}: {address}: {exc}") from None
     b_sens = change.get("before_sensitive", False)
     a_sens = change.get("after_sensitive", False)
@@ -313,8 +313,11 @@ def _change_record(entry: dict[str, Any], where: str) -> ResourceChange:
     )
 
 
-def _output_record(name: str, change: dict[str, Any]) -> OutputChange:
-    actions = list(change.get("actions") or ["no-op"])
+def _output_record(name: str, change: dict[str, Any], where: str) -> OutputChange:
+    try:
+        action = normalize_actions(list(change.get("actions") or ["no-op"]))
+    except (TypeError, ValueError) as exc:
+        raise PlanError(f"{where}: output_changes.{name}.actions: {exc}") from None
     sens = bool(change.get("before_sensitive") or change.get("after_sensitive"))
     before = Sensitive(change.get("before")) if sens else change.get("before")
     unknown = change.get("after_unknown")
@@ -331,7 +334,6 @@ def _output_record(name: str, change: dict[str, Any]) -> OutputChange:
         )
     else:
         after = change.get("after")
-    action = normalize_actions(actions)
     if action == "create":
         before = ABSENT
     elif action == "delete":
@@ -377,8 +379,12 @@ def parse_plan(document: Any, source: str = "plan.json") -> Plan:
         _change_record(e, f"{source}: resource_drift[{i}]") for i, e in enumerate(drift_entries)
     ]
     outputs_raw = document.get("output_changes") or {}
+    variables_raw = document.get("variables") or {}
+    for key, value in (("output_changes", outputs_raw), ("variables", variables_raw)):
+        if not isinstance(value, dict):
+            raise PlanError(f"{source}: {key} must be an object.")
     outputs = [
-        _output_record(name, ch)
+        _output_record(name, ch, source)
         for name, ch in sorted(outputs_raw.items())
         if isinstance(ch, dict) and ch.get("actions") not in (None, ["no-op"])
     ]
@@ -392,7 +398,7 @@ def parse_plan(document: Any, source: str = "plan.json") -> Plan:
     }
     variables = {  # only the ones the review uses: the plan holds sensitive ones in clear
         k: v.get("value")
-        for k, v in (document.get("variables") or {}).items()
+        for k, v in variables_raw.items()
         if isinstance(v, dict) and k in USED_VARIABLES
     }
     return Plan(
