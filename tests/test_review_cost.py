@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -119,3 +120,29 @@ def test_a_new_cluster_adds_the_management_fee() -> None:
     assert delta.before_usd == 0
     assert delta.after_usd == pytest.approx(round(PRICES.cluster_month_usd(), 2))
     assert delta.after_usd > 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "after"),
+    [
+        ("google_container_node_pool", {**_pool("n2-standard-8", 1), "autoscaling": ["x"]}),
+        ("google_container_node_pool", {**_pool("n2-standard-8", 1), "node_config": [None, 1]}),
+        ("google_filestore_instance", {"tier": "BASIC_HDD", "file_shares": [5]}),
+    ],
+)
+def test_a_malformed_nested_block_is_noted_not_fatal(kind: str, after: dict[str, Any]) -> None:
+    doc = {
+        "format_version": "1.2",
+        "resource_changes": [
+            {
+                "address": f"{kind}.x",
+                "mode": "managed",
+                "type": kind,
+                "name": "x",
+                "change": {"actions": ["create"], "before": None, "after": after},
+            }
+        ],
+    }
+    delta = cost_delta(parse_plan(doc), PRICES)
+    assert delta.available and delta.after_usd == 0
+    assert delta.notes and f"{kind}.x: not priced" in delta.notes[0]

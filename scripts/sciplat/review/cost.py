@@ -70,11 +70,16 @@ def _str(value: Any) -> str:
     return value
 
 
-def _first(obj: Any, key: str) -> Any:
+def _first(obj: Any, key: str) -> dict[str, Any]:
+    """The first block of a nested block list ({} when absent); anything else is unpriced."""
     value = obj.get(key) if isinstance(obj, dict) else None
     if isinstance(value, list):
-        return value[0] if value else {}
-    return value if isinstance(value, dict) else {}
+        value = value[0] if value else {}
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _Unpriced(f"{key} {value!r}")
+    return value
 
 
 def node_pool_month(obj: dict[str, Any], prices: Prices) -> float:
@@ -106,8 +111,7 @@ def node_pool_month(obj: dict[str, Any], prices: Prices) -> float:
 
 
 def filestore_month(obj: dict[str, Any], prices: Prices) -> float:
-    shares = obj.get("file_shares")
-    share = shares[0] if isinstance(shares, list) and shares else {}
+    share = _first(obj, "file_shares")
     return _num(share.get("capacity_gb")) * prices.filestore_gib_month_usd(_str(obj.get("tier")))
 
 
