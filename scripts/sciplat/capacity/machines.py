@@ -20,10 +20,6 @@ class Machine:
     local_ssd: bool = True  # the series can attach local SSDs to this shape
     custom: bool = False  # a custom machine type (FAMILY-custom-CPUS-MEMORY_MIB)
 
-    @property
-    def memory_mib(self) -> float:
-        return self.memory_gib * 1024
-
 
 @cache
 def _catalogue() -> dict[str, Machine]:

@@ -56,10 +56,6 @@ class Review:
     def infos(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == INFO]
 
-    @property
-    def has_changes(self) -> bool:
-        return any(c.action != "no-op" for c in self.plan.changes) or bool(self.plan.outputs)
-
 
 def build_review(plan: Plan, prices: Prices | None, title: str | None = None) -> Review:
     return Review(
