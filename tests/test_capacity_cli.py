@@ -193,3 +193,14 @@ def test_markdown_has_the_scale_table_and_every_cost_line(
     # A Markdown table row per cost line, each with a dollar amount.
     rows = [r for r in out.splitlines() if r.startswith("| ") and "-month" in r]
     assert len(rows) >= 6 and all("$" in r for r in rows)
+
+
+def test_plot_into_a_path_that_cannot_be_written_is_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    target = tmp_path / "file" / "capacity.png"
+    code, _, err = run(capsys, "stable", "--plot", str(target))
+    assert code == 2
+    assert f"--plot: {target}: cannot write" in err
+    assert "Traceback" not in err

@@ -139,3 +139,13 @@ def test_plan_from_standard_input(run_cli, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     empty = run_cli("review", "-")
     assert empty.code == 2 and "<stdin>: the file is empty" in empty.err
+
+
+def test_output_that_cannot_be_written_is_a_usage_error(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    target = tmp_path / "file" / "r.md"
+    result = run_cli("review", str(PLANS / "safe" / "plan.json"), "-f", "md", "-o", str(target))
+    assert result.code == 2
+    assert f"--output: {target}: cannot write" in result.err
+    assert "Traceback" not in result.err
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]

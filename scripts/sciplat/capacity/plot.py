@@ -101,9 +101,13 @@ def write_plot(planner: Planner, path: Path, *, target: int, max_users: int = 10
     )
     fig.tight_layout()
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write next to the target and rename, so a failure leaves no half-written file.
-    fd, tmp = tempfile.mkstemp(prefix=".capacity-", suffix=".png", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write next to the target and rename, so a failure leaves no half-written file.
+        fd, tmp = tempfile.mkstemp(prefix=".capacity-", suffix=".png", dir=path.parent)
+    except OSError as exc:
+        plt.close(fig)
+        raise CapacityError("--plot", f"{path}: cannot write: {exc.strerror}") from None
     os.close(fd)
     try:
         fig.savefig(tmp, format="png")
@@ -111,6 +115,8 @@ def write_plot(planner: Planner, path: Path, *, target: int, max_users: int = 10
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a plot is for sharing
         os.replace(tmp, path)
+    except OSError as exc:
+        raise CapacityError("--plot", f"{path}: cannot write: {exc.strerror}") from None
     finally:
         plt.close(fig)
         if os.path.exists(tmp):

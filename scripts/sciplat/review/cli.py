@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from sciplat.errors import SciplatError, UsageError
+from sciplat.files import write_atomic
 from sciplat.review.cost import Prices, default_prices
 from sciplat.review.plan import load_plan
 from sciplat.review.render import print_text, to_markdown
@@ -92,9 +93,10 @@ def register(app: typer.Typer) -> None:
         text = render(review, fmt.value)
         if text is not None:
             if output is not None:
-                tmp = output.with_name(output.name + ".tmp")
-                tmp.write_text(text, encoding="utf-8")
-                tmp.replace(output)
+                try:
+                    write_atomic(output, text)
+                except OSError as exc:
+                    raise UsageError(f"--output: {output}: cannot write: {exc.strerror}") from None
             else:
                 sys.stdout.write(text)
         code = exit_code(review, fail_on.value)
