@@ -516,6 +516,21 @@ def test_cli_errors_are_one_line_and_exit_codes(seeded: Seeded, env_file: Path) 
     assert not lock.exists()
 
 
+def test_cli_lock_that_cannot_be_written_is_one_line(seeded: Seeded, env_file: Path) -> None:
+    (env_file.parent / "images").write_text("a file where the lock directory should be")
+    result = subprocess.run(
+        [sys.executable, "-m", "sciplat.cli", "images", "env/stable.yaml", "--write"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DOCKER_CONFIG": str(ROOT / "nonexistent")},
+        cwd=env_file.parent.parent,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "images: cannot write env/images/stable.json:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_forbidden_and_persistent_timeouts_are_clear(proxy: tuple[str, ProxyState]) -> None:
     url, state = proxy
     state.faults = [Fault("/tags/list", "403", 1)]

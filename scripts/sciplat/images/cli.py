@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -11,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sciplat import console as consoles
+from sciplat.config import display_path
 from sciplat.errors import UsageError
 from sciplat.images.lock import lock_document, lock_path, write_lock
 from sciplat.images.policy import ImageSet, Policy, select
@@ -100,7 +100,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         environment = _load_env(env) if env else None
         if environment is not None:
-            source = str(environment.path)
+            source = display_path(environment.path)
             if hasattr(environment, "line_of"):
                 source += f":{environment.line_of(('hub', 'images'))}"
             policy = Policy.from_environment(environment.data, source=source)
@@ -113,8 +113,9 @@ def register(app: typer.Typer) -> None:
                 if value is not None and value != own
             }
             if write and moved:
+                shown = display_path(environment.path)
                 raise UsageError(
-                    f"images: --write records {environment.path}'s own registry and repository; "
+                    f"images: --write records {shown}'s own registry and repository; "
                     f"drop {' and '.join(moved)} or change hub.images in the file"
                 )
             policy = policy.with_overrides(registry=registry, repository=repository)
@@ -158,9 +159,14 @@ def register(app: typer.Typer) -> None:
                     "so the lock is unchanged"
                 )
             path = lock_path(environment)
-            write_lock(path, lock_document(environment.name, policy, image_set))
+            try:
+                write_lock(path, lock_document(environment.name, policy, image_set))
+            except OSError as exc:
+                raise UsageError(
+                    f"images: cannot write {display_path(path)}: {exc.strerror}"
+                ) from None
             err.print(
-                f"wrote {_rel(path)} ({len(image_set.images)} images)",
+                f"wrote {display_path(path)} ({len(image_set.images)} images)",
                 markup=False,
                 highlight=False,
                 soft_wrap=True,
@@ -169,10 +175,3 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(image_set.as_dict(), indent=2))
         else:
             _print_menu(consoles.out, policy, image_set)
-
-
-def _rel(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
