@@ -70,6 +70,27 @@ def test_repository_pins_match_the_stand_in_versions() -> None:
             assert tfcheck.version_allowed(manifest[source].version, req.constraint), req
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[]", "providers: required"),
+        ('{"providers": 5}', "providers: required"),
+        ('{"providers": {"hashicorp/google": "7.46.1"}}', "providers.hashicorp/google.version"),
+        (
+            '{"providers": {"hashicorp/helm": {"version": "3.3.0", "package": "p"}}}',
+            "providers.hashicorp/helm.package_version: required",
+        ),
+    ],
+)
+def test_a_malformed_manifest_names_the_field(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "providers.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UsageError) as info:
+        tfcheck.load_manifest(path)
+    assert str(info.value).startswith(f"{path}: {message}")
+    assert info.value.exit_code == 2
+
+
 def test_constraint_excluding_the_stand_in_is_reported_with_file_and_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -548,20 +548,28 @@ class ProviderSpec:
 
 
 def load_manifest(path: Path = MANIFEST) -> dict[str, ProviderSpec]:
+    shown = _display(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SciplatError(f"{_display(path)}: cannot read the provider manifest: {exc}") from exc
-    return {
-        source: ProviderSpec(
+    except (OSError, ValueError) as exc:
+        raise SciplatError(f"{shown}: cannot read the provider manifest: {exc}") from exc
+    providers = data.get("providers") if isinstance(data, dict) else None
+    if not isinstance(providers, dict):
+        raise UsageError(f"{shown}: providers: required (an object of provider source to spec)")
+    specs = {}
+    for source, spec in providers.items():
+        for key in ("version", "package", "package_version"):
+            if not isinstance(spec, dict) or not isinstance(spec.get(key), str) or not spec[key]:
+                where = f"{shown}: providers.{source}.{key}"
+                raise UsageError(f"{where}: required (a non-empty string)")
+        specs[source] = ProviderSpec(
             source,
             spec["version"],
             spec["package"],
             spec["package_version"],
             bool(spec.get("nested_attributes", False)),
         )
-        for source, spec in data["providers"].items()
-    }
+    return specs
 
 
 def cache_root() -> Path:
