@@ -511,3 +511,28 @@ def test_compare_schema_reports_each_difference() -> None:
         "acme_widget.tags: missing",
         "acme_widget.spec: max_items real 1, rebuilt 2",
     ]
+
+
+def test_compare_schema_refuses_bad_inputs_with_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "tools" / "providers" / "compare_schema.py"
+    (tmp_path / "real.json").write_text("{", encoding="utf-8")
+    (tmp_path / "ok.json").write_text('{"provider_schemas": {"x": {}}}', encoding="utf-8")
+    (tmp_path / "b.whl").write_text("not a zip", encoding="utf-8")
+    for args, needle in [
+        (["real.json", "b.whl"], "real.json: not the output of `terraform providers schema"),
+        (["absent.json", "b.whl"], "absent.json: not the output"),
+        (["ok.json", "b.whl"], "b.whl: "),
+    ]:
+        result = subprocess.run(
+            [sys.executable, str(script), *args],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=60,
+        )
+        assert result.returncode == 2, result.stderr
+        assert needle in result.stderr
+        assert "Traceback" not in result.stderr

@@ -1,6 +1,8 @@
 """Compare a schema rebuilt from bindings with a real provider's `terraform providers schema -json`.
 
-Usage: python tools/providers/compare_schema.py REAL.json BINDINGS.whl [--nested-attributes]
+Usage (from the repository, with its .venv):
+
+    .venv/bin/python tools/providers/compare_schema.py REAL.json BINDINGS.whl [--nested-attributes]
 
 Prints one line per difference (missing or extra resource, attribute or block; flags, types,
 nesting mode or item bounds that differ) and exits 1 when there is any. docs/verification.md
@@ -11,9 +13,11 @@ from __future__ import annotations
 
 import json
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
+from sciplat.errors import SciplatError
 from sciplat.tfcheck import read_wheel_bindings, schema_from_bindings
 
 
@@ -54,11 +58,22 @@ def main(argv: list[str]) -> int:
     if len(argv) < 3:
         print(__doc__)
         return 2
-    real_all = json.loads(Path(argv[1]).read_text())["provider_schemas"]
-    real = next(iter(real_all.values()))
-    mine = schema_from_bindings(
-        read_wheel_bindings(Path(argv[2])), nested_attributes="--nested-attributes" in argv
-    )
+    try:
+        real_all = json.loads(Path(argv[1]).read_text(encoding="utf-8"))["provider_schemas"]
+        real = next(iter(real_all.values()))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, StopIteration) as exc:
+        print(
+            f"compare_schema: {argv[1]}: not the output of `terraform providers schema -json` "
+            f"({type(exc).__name__}: {exc})",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        bindings = read_wheel_bindings(Path(argv[2]))
+    except (OSError, zipfile.BadZipFile, SciplatError) as exc:
+        print(f"compare_schema: {argv[2]}: {exc}", file=sys.stderr)
+        return 2
+    mine = schema_from_bindings(bindings, nested_attributes="--nested-attributes" in argv)
     diffs: list[str] = []
     compared = compare_blocks(
         "provider", real["provider"]["block"], mine["provider"]["block"], diffs
