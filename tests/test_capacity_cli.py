@@ -67,6 +67,16 @@ def test_optimize_and_markdown(capsys: pytest.CaptureFixture[str]) -> None:
     assert opt["top"][0]["monthly_usd"] <= opt["configured"]["monthly_usd"]
 
 
+def test_optimize_table_for_people(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "stable", "--optimize")
+    assert code == 0, err
+    assert "Optimizer: cheapest machine types for 100 concurrent users" in out
+    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") > 6}
+    assert "n2-standard-8" in rows["configured"] and "$10,043.71" in rows["configured"]
+    assert "n2-custom-6-16384" in rows["seed shape"]
+    assert "e2-highcpu-16" in rows["#1"] and "pods per node" in rows["#1"]
+
+
 def test_machine_type_flag(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "stable", "--machine-type", "n2-standard-16", "--json")
     assert code == 0
