@@ -47,11 +47,11 @@ pytest: $(STAMP) system-deps providers ## Python tests with a coverage report
 lint: ruff fmt-check checkov docs-check ## ruff, terraform fmt -check, checkov, module README tables
 
 ruff: $(STAMP)
-	$(BIN)/ruff check scripts tests benchmarks
-	$(BIN)/ruff format --check scripts tests benchmarks
+	$(BIN)/ruff check scripts tests benchmarks tools
+	$(BIN)/ruff format --check scripts tests benchmarks tools
 
 fmt: $(STAMP) ## Format Python and Terraform in place
-	$(BIN)/ruff format scripts tests benchmarks
+	$(BIN)/ruff format scripts tests benchmarks tools
 	$(SCIPLAT) tf fmt -recursive
 
 fmt-check: $(STAMP)
@@ -79,7 +79,6 @@ render: $(STAMP) ## Validate and render ENV into build/ENV/
 	$(SCIPLAT) render $(ENV)
 
 capacity: $(STAMP) ## Size ENV: nodes, disks, storage, IP ranges, cost, and a plot
-	@mkdir -p build/$(ENV)
 	$(SCIPLAT) capacity $(ENV) --plot build/$(ENV)/capacity.png
 
 images: $(STAMP) ## Refresh ENV's image set from the registry (env/images/ENV.json)

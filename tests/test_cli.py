@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +69,17 @@ def test_console_script_exit_code_and_stderr() -> None:
     assert proc.returncode == 2
     assert "no such environment file" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_an_unexpected_os_error_is_one_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli
+) -> None:
+    import sciplat.commands
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(tmp_path / "x"))
+
+    monkeypatch.setattr(sciplat.commands, "environment_names", boom)
+    result = run_cli("validate")
+    assert result.code == 1
+    assert result.err.strip() == f"sciplat: {tmp_path / 'x'}: Permission denied"

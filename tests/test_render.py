@@ -155,3 +155,13 @@ def test_homes_that_need_several_instances_are_refused(tmp_path: Path) -> None:
     assert "Filestore instances" in problem.message
     assert problem.line > 1
     assert not (tmp_path / "build").exists()
+
+
+def test_an_unwritable_build_dir_is_one_message(tmp_path: Path, run_cli) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where build/ should be\n", encoding="utf-8")
+    result = run_cli("render", "sandbox", "--build-dir", str(blocker))
+    assert result.code == 2
+    assert "cannot write" in result.err
+    assert "Traceback" not in result.err
+    assert blocker.read_text(encoding="utf-8") == "a file where build/ should be\n"

@@ -80,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err_console.print("Interrupted.")
         return 130
+    except OSError as exc:  # a safety net: a file or directory the command could not use
+        where = f"{exc.filename}: " if exc.filename else ""
+        err_console.print(f"sciplat: {where}{exc.strerror or exc}", markup=False)
+        return 1
     return 0
 
 

@@ -13,7 +13,6 @@ import functools
 import ipaddress
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -525,12 +524,12 @@ def load_environment(name_or_path: str | Path) -> Environment:
     if not path.is_file():
         known = ", ".join(environment_names()) or "none"
         raise ConfigError(
-            [Problem(filename, 0, "", f"no such environment file (known environments: {known})")]
+            [Problem(filename, 1, "", f"no such environment file (known environments: {known})")]
         )
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([Problem(filename, 0, "", f"cannot read the file: {exc}")]) from None
+        raise ConfigError([Problem(filename, 1, "", f"cannot read the file: {exc}")]) from None
     doc = parse_yaml(text, filename)
     if not isinstance(doc.data, dict):
         raise ConfigError(
@@ -550,8 +549,3 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
-
-
-def iter_environments() -> Iterator[Environment]:
-    for name in environment_names():
-        yield load_environment(name)

@@ -11,14 +11,13 @@ atomically.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sciplat.config import Environment, display_path, load_environment
-from sciplat.errors import ConfigError, Problem
+from sciplat.errors import ConfigError, Problem, UsageError
+from sciplat.files import write_atomic
 
 # The zero-to-jupyterhub chart version every environment deploys (pinned; bump it here and the
 # plan review flags the change).
@@ -171,18 +170,6 @@ def render_backend(env: Environment) -> str:
     )
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def prepare(env_name: str | Path) -> tuple[Environment, dict[str, Any], dict[str, Any], list[str]]:
     """Validate, size and resolve images; return (env, sizing, tfvars, warnings). Writes nothing."""
     from sciplat.capacity import plan_capacity
@@ -224,8 +211,11 @@ def render(env_name: str | Path, *, build_dir: Path = Path("build")) -> RenderRe
     out = build_dir / env.name
     tfvars_path = out / "terraform.tfvars.json"
     backend_path = out / "backend.hcl"
-    _write_atomic(tfvars_path, json.dumps(tfvars, indent=2, sort_keys=True) + "\n")
-    _write_atomic(backend_path, backend)
+    try:
+        write_atomic(tfvars_path, json.dumps(tfvars, indent=2, sort_keys=True) + "\n")
+        write_atomic(backend_path, backend)
+    except OSError as exc:
+        raise UsageError(f"cannot write {display_path(out)}: {exc.strerror or exc}") from None
     return RenderResult(env, tfvars, backend, sizing, tfvars_path, backend_path, warnings)
 
 
