@@ -281,3 +281,14 @@ def test_selection_respects_the_policy_for_any_tag_history(
     assert result.recommended == ("recommended" if "recommended" in tags else None)
     if result.images and result.recommended:
         assert result.images[0].recommended
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("--pin", ""), ("--pin", "a/b"), ("--pin", "x" * 129), ("--recommended-tag", "-x")],
+)
+def test_tag_flags_are_checked_before_the_registry_is_asked(flag: str, value: str, run_cli) -> None:
+    result = run_cli("images", "stable", flag, value)
+    assert result.code == 2
+    assert f"images: {flag} {value!r} is not a tag" in result.err
+    assert "Traceback" not in result.err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import typer
@@ -69,6 +70,10 @@ def _print_menu(console: Console, policy: Policy, image_set: ImageSet) -> None:
         console.print("* recommended: selected by default in the menu")
 
 
+# The tag grammar of the Docker Registry API (and of hub.images.pin in the environment schema).
+DOCKER_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("images", help=HELP)
     def images(
@@ -125,6 +130,13 @@ def register(app: typer.Typer) -> None:
             if not registry or not repository:
                 raise UsageError("images: give ENV, or both --registry and --repository")
             policy = Policy(registry=registry, repository=repository)
+        for flag, values in (("--pin", pin or []), ("--recommended-tag", [recommended_tag])):
+            for value in values:
+                if value is not None and not DOCKER_TAG.fullmatch(value):
+                    raise UsageError(
+                        f"images: {flag} {value!r} is not a tag (letters, digits, '_', '.', '-'; "
+                        "at most 128 characters, not starting with '.' or '-')"
+                    )
         policy = policy.with_overrides(
             releases=releases,
             weeklies=weeklies,
