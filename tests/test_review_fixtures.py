@@ -57,7 +57,7 @@ def test_regenerated_fixture_matches_committed(case: str) -> None:
 
 def test_every_case_has_both_configs_and_a_plan() -> None:
     for case in GEN.CASES:
-        assert (PLANS / case / "v1" / "main.tf").is_file()
+        assert GEN.before_config(PLANS / case).is_file()
         assert (PLANS / case / "v2" / "main.tf").is_file()
         assert json.loads((PLANS / case / "plan.json").read_text())["format_version"] == "1.2"
 
