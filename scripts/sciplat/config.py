@@ -252,10 +252,10 @@ def _describe(value: Any) -> str:
 # --------------------------------------------------------------------------- defaults
 
 
-def fill_defaults(data: Any, schema: dict[str, Any] | None = None) -> Any:
+def fill_defaults(data: Any) -> Any:
     """Return a copy of `data` with every schema default filled in, recursively."""
     root = load_schema()
-    return _fill(copy.deepcopy(data), schema or root, root)
+    return _fill(copy.deepcopy(data), root, root)
 
 
 def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
@@ -491,15 +491,7 @@ def _machine_problems(data: dict[str, Any], add: Any) -> None:
 def _unknown_machine(name: str) -> str:
     from sciplat.capacity import machines
 
-    known = getattr(machines, "names", None)
-    hint = ""
-    if callable(known):
-        import difflib
-
-        close = difflib.get_close_matches(name, list(known()), n=3)
-        if close:
-            hint = f" (did you mean {', '.join(close)}?)"
-    return f"unknown machine type {name!r}{hint}"
+    return f"unknown machine type {name!r}{_close_match(name, set(machines.names()))}"
 
 
 # --------------------------------------------------------------------------- entry points

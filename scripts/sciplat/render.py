@@ -217,9 +217,3 @@ def render(env_name: str | Path, *, build_dir: Path = Path("build")) -> RenderRe
     except OSError as exc:
         raise UsageError(f"cannot write {display_path(out)}: {exc.strerror or exc}") from None
     return RenderResult(env, tfvars, backend, sizing, tfvars_path, backend_path, warnings)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    import sys
-
-    print(json.dumps(render(sys.argv[1]).tfvars, indent=2))
