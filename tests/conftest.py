@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,6 +10,24 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ENV_NAMES = sorted(p.stem for p in (REPO_ROOT / "env").glob("*.yaml"))
+
+
+def on_ci() -> bool:
+    """CI runs with CI=true (set by .ci/run): there, nothing the project installs may be missing."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def require_or_skip(reason: str) -> None:
+    """Skip a test whose prerequisite (something `make setup` installs) is missing; on CI, fail.
+
+    Use it for Terraform, the providers, the vendored chart, the local registry and the like;
+    never for a test that is optional by design.
+    """
+    import pytest
+
+    if on_ci():
+        pytest.fail(f"{reason} (CI=true: everything `make setup` installs must be present)")
+    pytest.skip(reason)
 
 
 @dataclass

@@ -165,3 +165,39 @@ def test_an_unwritable_build_dir_is_one_message(tmp_path: Path, run_cli) -> None
     assert "cannot write" in result.err
     assert "Traceback" not in result.err
     assert blocker.read_text(encoding="utf-8") == "a file where build/ should be\n"
+
+
+@pytest.mark.parametrize("fail_on", [1, 2], ids=["first-move", "second-move"])
+def test_render_replaces_both_files_or_neither(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_on: int
+) -> None:
+    """The second file cannot be moved into place: the first must not be replaced either."""
+    import sciplat.files
+
+    build = tmp_path / "build"
+    first = render("sandbox", build_dir=build)
+    old = {p: p.read_bytes() for p in (first.tfvars_path, first.backend_path)}
+
+    def change(data: dict) -> None:
+        data["state"]["bucket"] = "another-state-bucket"
+        data["cluster"]["name"] = "another-cluster"
+
+    moved = copy_env(tmp_path, "sandbox", change)
+    calls = {"n": 0}
+    real_replace = os.replace
+
+    def replace(src, dst):
+        calls["n"] += 1
+        if calls["n"] == fail_on:
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(sciplat.files.os, "replace", replace)
+    with pytest.raises(Exception) as info:
+        render(moved, build_dir=build)
+    assert "No space left on device" in str(info.value)
+    assert {p: p.read_bytes() for p in old} == old
+    assert sorted(p.name for p in (build / "sandbox").iterdir()) == [
+        "backend.hcl",
+        "terraform.tfvars.json",
+    ]

@@ -117,8 +117,36 @@ def terraform_info() -> None:
     console.print(f"terraform {tf_.version()}: {tf_.engine.describe()}")
 
 
+# Terraform commands that change infrastructure or state: `sciplat tf` refuses them, because
+# only `sciplat apply` / `sciplat destroy` pass the plan review gate and write the apply log.
+UNGATED_COMMANDS = {
+    "apply": "sciplat apply ENV (after sciplat plan ENV)",
+    "destroy": "sciplat destroy ENV",
+    "import": "an import block in the code, then sciplat plan ENV and sciplat apply ENV",
+    "refresh": "sciplat plan ENV --refresh-only, then sciplat apply ENV",
+}
+DIRECT = "terraform itself, knowing that nothing reviews or logs it"
+STATE_WRITES = ("rm", "mv", "push", "replace-provider")
+
+
+def gated_command(args: list[str]) -> str | None:
+    """The Terraform command in `args` that `sciplat tf` refuses, or None."""
+    words = [a for a in args if not a.startswith("-")]
+    if not words:
+        return None
+    if words[0] in (*UNGATED_COMMANDS, "taint", "untaint", "force-unlock"):
+        return words[0]
+    if words[0] == "state" and len(words) > 1 and words[1] in STATE_WRITES:
+        return f"state {words[1]}"
+    return None
+
+
 def tf(ctx: typer.Context) -> None:
-    """Run any Terraform command through sciplat's runner (the Makefile never calls it directly).
+    """Run a Terraform command through sciplat's runner (the Makefile never calls it directly).
+
+    Commands that change infrastructure or state (apply, destroy, import, taint, untaint,
+    refresh, force-unlock, state rm|mv|push|replace-provider) are refused (exit 2): they would
+    bypass the plan review; use sciplat plan/apply/destroy ENV.
 
     Example: sciplat tf fmt -check -recursive
     """
@@ -127,6 +155,13 @@ def tf(ctx: typer.Context) -> None:
     args = list(ctx.args)
     if not args:
         raise UsageError("give a Terraform command, for example: sciplat tf fmt -check -recursive")
+    refused = gated_command(args)
+    if refused:
+        instead = UNGATED_COMMANDS.get(refused, DIRECT)
+        raise UsageError(
+            f"sciplat tf {refused}: refused, it would change infrastructure or state without "
+            f"the plan review; use {instead}."
+        )
     proc = Terraform(Path.cwd()).run(args, stream=True, check=False)
     if proc.returncode != 0:
         sys.stdout.flush()

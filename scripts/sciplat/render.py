@@ -17,7 +17,7 @@ from typing import Any
 
 from sciplat.config import Environment, display_path, load_environment
 from sciplat.errors import ConfigError, Problem, UsageError
-from sciplat.files import write_atomic
+from sciplat.files import private_dir, write_all_atomic
 
 # The zero-to-jupyterhub chart version every environment deploys (pinned; bump it here and the
 # plan review flags the change).
@@ -212,8 +212,13 @@ def render(env_name: str | Path, *, build_dir: Path = Path("build")) -> RenderRe
     tfvars_path = out / "terraform.tfvars.json"
     backend_path = out / "backend.hcl"
     try:
-        write_atomic(tfvars_path, json.dumps(tfvars, indent=2, sort_keys=True) + "\n")
-        write_atomic(backend_path, backend)
+        private_dir(out)
+        write_all_atomic(
+            {
+                tfvars_path: json.dumps(tfvars, indent=2, sort_keys=True) + "\n",
+                backend_path: backend,
+            }
+        )
     except OSError as exc:
         raise UsageError(f"cannot write {display_path(out)}: {exc.strerror or exc}") from None
     return RenderResult(env, tfvars, backend, sizing, tfvars_path, backend_path, warnings)

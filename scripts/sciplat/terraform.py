@@ -8,11 +8,14 @@ needs no manual install. Every command streams its output for people, or returns
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,27 @@ from typing import Any
 from sciplat.errors import SciplatError
 
 BINARY_NAMES = ("terraform", "tofu")
+
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report an interrupted command
+# Everything Terraform writes (saved plans, state copies, the data dir) is private to the user:
+# a saved plan holds data-source values and sensitive variables in clear.
+CHILD_UMASK = 0o077
+
+
+class TerraformInterrupted(SciplatError):
+    """Terraform was interrupted on our request and has stopped; `stderr` is what it reported."""
+
+    def __init__(self, command: list[str], returncode: int, stderr: str, killed: bool) -> None:
+        self.command = command
+        self.returncode = returncode
+        self.stderr = stderr
+        self.killed = killed
+        how = "killed after a second interrupt" if killed else "stopped after an interrupt"
+        super().__init__(
+            f"terraform {command[0] if command else ''} {how} (exit code {returncode}).",
+            exit_code=EXIT_INTERRUPTED,
+        )
 
 
 class TerraformError(SciplatError):
@@ -124,9 +148,14 @@ class Terraform:
                 capture_output=True,
                 text=True,
                 input=input_text,
+                umask=CHILD_UMASK,
             )
         else:
             proc = _run_streaming(argv, self.workdir, self._environ(), input_text)
+            if getattr(proc, "interrupted", False):
+                raise TerraformInterrupted(
+                    args, proc.returncode, proc.stderr or "", getattr(proc, "killed", False)
+                )
         if check and proc.returncode != 0:
             raise TerraformError(args, proc.returncode, proc.stderr or proc.stdout or "")
         return proc
@@ -147,9 +176,13 @@ class Terraform:
 def _run_streaming(
     argv: list[str], cwd: Path, env: dict[str, str], input_text: str | None
 ) -> subprocess.CompletedProcess[str]:
-    """Run with stdout passed through and stderr both echoed and kept."""
-    import threading
+    """Run with stdout passed through and stderr both echoed and kept.
 
+    Terraform runs in its own process group, so a Ctrl-C in the terminal reaches it only through
+    us: the first SIGINT or SIGTERM is forwarded once as SIGINT (Terraform then stops cleanly,
+    releasing the state lock and saving what it did) and we wait for it to exit; a second one
+    kills its whole process group. The result then carries `interrupted` (and `killed`).
+    """
     proc = subprocess.Popen(
         argv,
         cwd=cwd,
@@ -158,8 +191,11 @@ def _run_streaming(
         stdout=None,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,
+        umask=CHILD_UMASK,
     )
     chunks: list[str] = []
+    state = {"signals": 0, "killed": False}
 
     def pump() -> None:
         assert proc.stderr is not None
@@ -168,12 +204,43 @@ def _run_streaming(
             sys.stderr.write(line)
             sys.stderr.flush()
 
-    reader = threading.Thread(target=pump, daemon=True)
-    reader.start()
-    if input_text is not None:
-        assert proc.stdin is not None
-        proc.stdin.write(input_text)
-        proc.stdin.close()
-    returncode = proc.wait()
-    reader.join()
-    return subprocess.CompletedProcess(argv, returncode, "", "".join(chunks))
+    def on_signal(signum: int, _frame: object) -> None:
+        state["signals"] += 1
+        if state["signals"] == 1:
+            sys.stderr.write(
+                "\nInterrupt: asking Terraform to stop cleanly (interrupt again to kill it)...\n"
+            )
+            _signal_group(proc.pid, signal.SIGINT)
+        else:
+            state["killed"] = True
+            _signal_group(proc.pid, signal.SIGKILL)
+
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, on_signal)
+    try:
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        if input_text is not None:
+            assert proc.stdin is not None
+            proc.stdin.write(input_text)
+            proc.stdin.close()
+        returncode = proc.wait()
+        reader.join()
+    except BaseException:
+        _signal_group(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    result = subprocess.CompletedProcess(argv, returncode, "", "".join(chunks))
+    result.interrupted = state["signals"] > 0  # type: ignore[attr-defined]
+    result.killed = state["killed"]  # type: ignore[attr-defined]
+    return result
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signum)

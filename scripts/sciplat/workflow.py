@@ -7,12 +7,21 @@ plan     validate, size, render (images from the lock file), check Google creden
 apply    applies exactly the saved plan; refuses a stale plan (exit 5) and a plan whose review has
          blocking findings (exit 3) unless `--allow data-loss`, which is recorded in
          build/ENV/apply-log.jsonl with who, when, the plan hash and the findings overridden.
-destroy  refuses while deletion protection is on, asks for the environment's name (or
-         `--confirm NAME`), then plans a destroy, shows its review and applies exactly that plan.
+         The review it gates on is made from what Terraform reads from (a private copy of) the
+         saved plan, `terraform show -json`, never from plan.json or plan.meta.json, which
+         anyone can edit; that copy is what is applied.
+destroy  refuses while deletion protection is on (in the environment file, and in the state, as
+         the destroy plan shows it), asks for the environment's name (or `--confirm NAME`), then
+         plans a destroy, shows its review and applies exactly that plan.
+
+An interrupt (Ctrl-C, SIGINT, SIGTERM) during a Terraform run is passed on to Terraform, which
+stops cleanly; a second one kills it. The outcome is recorded as `interrupted` in the apply log
+and the plan metadata. Everything under build/ENV is private to the user (files 0600, the
+directory 0700): saved plans hold values in clear.
 
 Exit codes: 0 done; 1 Terraform failed; 2 bad input; 3 blocked by the review or by deletion
 protection; 4 the environment is not ready (credentials, state bucket, lock, project, network,
-providers); 5 stale plan.
+providers); 5 stale plan; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -35,11 +44,12 @@ from rich.markup import escape
 
 from sciplat import console as consoles
 from sciplat.errors import SciplatError, UsageError
-from sciplat.files import write_atomic
+from sciplat.files import private_dir, write_atomic
 
 if TYPE_CHECKING:
     import subprocess
 
+    from sciplat.config import Environment
     from sciplat.review.report import Review
     from sciplat.terraform import Terraform
 
@@ -372,7 +382,7 @@ def _step(message: str) -> None:
 def _terraform(root: Path, paths: Paths) -> Terraform:
     from sciplat.terraform import Terraform
 
-    paths.dir.mkdir(parents=True, exist_ok=True)
+    private_dir(paths.dir)
     # Each environment keeps its own .terraform (backend settings, providers): no cross-talk.
     return Terraform(root, env={"TF_DATA_DIR": str(paths.data_dir.resolve()), "TF_INPUT": "0"})
 
@@ -380,12 +390,14 @@ def _terraform(root: Path, paths: Paths) -> Terraform:
 def _run_tf(
     tf: Terraform, args: list[str], env_name: str, data: Mapping[str, Any]
 ) -> subprocess.CompletedProcess[str]:
-    from sciplat.terraform import TerraformError
+    from sciplat.terraform import TerraformError, TerraformInterrupted
 
     if not sys.stderr.isatty():
         args = [args[0], "-no-color", *args[1:]]  # logs and CI: no escape codes
     try:
         return tf.run(args, stream=True)
+    except TerraformInterrupted:
+        raise
     except TerraformError as exc:
         hint = explain_terraform_error(exc.stderr, env_name, data)
         if hint:
@@ -465,6 +477,7 @@ def plan_environment(
     except BaseException:
         tmp_plan.unlink(missing_ok=True)
         raise
+    os.chmod(tmp_plan, 0o600)
     write_atomic(paths.plan_json, json.dumps(plan_doc, indent=1) + "\n")
     os.replace(tmp_plan, paths.tfplan)
     review = _review(paths.plan_json, env.name)
@@ -546,8 +559,9 @@ def _render_drift(paths: Paths, env_file: Path) -> list[str]:
 
 
 def append_log(paths: Paths, record: Mapping[str, Any]) -> None:
-    paths.apply_log.parent.mkdir(parents=True, exist_ok=True)
-    with paths.apply_log.open("a", encoding="utf-8") as handle:
+    private_dir(paths.apply_log.parent)
+    fd = os.open(paths.apply_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(record, sort_keys=True) + "\n")
 
 
@@ -562,6 +576,46 @@ def parse_allow(values: list[str] | None) -> list[str]:
     return allowed
 
 
+def _private_copy(source: Path, name: str) -> Path:
+    """A 0600 copy of `source` in the same private directory: what is reviewed is exactly what
+    is applied, even if someone replaces `source` in between."""
+    target = source.parent / name
+    target.unlink(missing_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle, source.open("rb") as src:
+        for block in iter(lambda: src.read(1 << 20), b""):
+            handle.write(block)
+    return target
+
+
+def _saved_plan_document(tf: Terraform, plan_file: Path, env_name: str) -> dict[str, Any]:
+    """What Terraform itself reads from a saved plan: `terraform show -json PLANFILE`."""
+    from sciplat.terraform import TerraformError
+
+    try:
+        document = tf.json(["show", "-json", str(plan_file.resolve())])
+    except TerraformError as exc:
+        detail = " ".join(exc.stderr.split())[:300]
+        raise SciplatError(
+            f"Terraform cannot read the saved plan of {env_name} ({detail}): run `make plan "
+            f"ENV={env_name}` again and review it.",
+            exit_code=EXIT_STALE,
+        ) from None
+    if not isinstance(document, dict):
+        raise SciplatError(
+            f"Terraform cannot read the saved plan of {env_name}: run `make plan ENV={env_name}`.",
+            exit_code=EXIT_STALE,
+        )
+    return document
+
+
+def _reviewed_document(paths: Paths) -> Any:
+    try:
+        return json.loads(paths.plan_json.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
 def apply_environment(
     env_ref: str,
     *,
@@ -569,7 +623,13 @@ def apply_environment(
     build_dir: Path = Path("build"),
     root: Path | None = None,
 ) -> dict[str, Any]:
-    """Apply exactly the saved plan of an environment, after the staleness and review gates."""
+    """Apply exactly the saved plan of an environment, after the staleness and review gates.
+
+    The gate trusts nothing a user can edit beside the plan: it asks Terraform what the saved
+    plan (a private copy of it) will do, requires that to be the plan that was reviewed
+    (plan.json), and reviews that, not plan.json, for blocking findings. plan.meta.json only
+    serves to notice a stale plan early.
+    """
     from sciplat.config import load_environment
 
     overrides = parse_allow(allow)
@@ -578,7 +638,37 @@ def apply_environment(
     paths = Paths(build_dir, env.name)
     meta = load_meta(paths)
     check_fresh(meta, paths, root_dir, env.path)
-    review = _review(paths.plan_json, env.name)
+    _check_credentials(root_dir)
+    tf = _terraform(root_dir, paths)
+    gated = _private_copy(paths.tfplan, ".apply.tfplan")
+    try:
+        record = _gate_and_apply(tf, gated, paths, env, meta, overrides)
+    finally:
+        gated.unlink(missing_ok=True)
+    return record
+
+
+def _gate_and_apply(
+    tf: Terraform,
+    gated: Path,
+    paths: Paths,
+    env: Environment,
+    meta: dict[str, Any],
+    overrides: list[str],
+) -> dict[str, Any]:
+    from sciplat.review.plan import parse_plan
+    from sciplat.review.report import build_review
+    from sciplat.terraform import TerraformInterrupted
+
+    document = _saved_plan_document(tf, gated, env.name)
+    if _reviewed_document(paths) != document:
+        raise SciplatError(
+            f"The saved plan of {env.name} is stale ({paths.tfplan.name} does not hold the plan "
+            f"in {paths.plan_json.name}, which was reviewed): run `make plan ENV={env.name}` "
+            "again and review it.",
+            exit_code=EXIT_STALE,
+        )
+    review = build_review(parse_plan(document, paths.tfplan.name), None, env.name)
     blocking = review.blocking
     if blocking and "data-loss" not in overrides:
         lines = "\n".join(f"  {f.address}: {f.message}" for f in blocking)
@@ -593,25 +683,33 @@ def apply_environment(
         "environment": env.name,
         "at": now(),
         "by": operator(),
-        "plan_sha256": meta["plan_sha256"],
-        "inputs_sha256": meta["inputs_sha256"],
+        "plan_sha256": sha256_file(gated),
+        "inputs_sha256": meta.get("inputs_sha256"),
         "planned_at": meta.get("created_at"),
         "overrides": overrides,
         "findings_overridden": [
             {"address": f.address, "rule": f.rule, "message": f.message} for f in blocking
         ],
     }
-    _check_credentials(root_dir)
-    tf = _terraform(root_dir, paths)
     _step(f"terraform apply {paths.tfplan}")
     append_log(paths, {**record, "status": "started"})
     try:
         _run_tf(
             tf,
-            ["apply", "-input=false", "-lock-timeout=60s", str(paths.tfplan.resolve())],
+            ["apply", "-input=false", "-lock-timeout=60s", str(gated.resolve())],
             env.name,
             env.data,
         )
+    except TerraformInterrupted as exc:
+        outcome = interrupted_outcome(exc)
+        append_log(paths, {**record, **outcome, "at": now()})
+        meta = {**meta, "interrupted_at": now(), "interrupted": outcome}
+        write_atomic(paths.meta, json.dumps(meta, indent=2) + "\n")
+        raise SciplatError(
+            f"apply of {env.name} interrupted: {outcome['terraform_reported']} Run `make plan "
+            f"ENV={env.name}` to see where it stopped.",
+            exit_code=exc.exit_code,
+        ) from None
     except SciplatError as exc:
         append_log(paths, {**record, "status": "failed", "error": str(exc).splitlines()[0]})
         raise
@@ -621,12 +719,57 @@ def apply_environment(
     return record
 
 
+def interrupted_outcome(exc: Any) -> dict[str, Any]:
+    """The log record of an interrupted Terraform run: its exit code and what it reported."""
+    text = re.sub(r"\x1b\[[0-9;]*m|[│╷╵]", " ", exc.stderr or "")
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    errors = [line for line in lines if line.lower().startswith("error")]
+    reported = "; ".join(errors[:3]) or "; ".join(lines[-3:]) or "no message"
+    if exc.killed:
+        reported = f"killed after a second interrupt ({reported})"
+    return {
+        "status": "interrupted",
+        "terraform_exit_code": exc.returncode,
+        "terraform_reported": reported[:500].rstrip(".") + ".",
+        "killed": exc.killed,
+    }
+
+
 def deletion_protection(data: Mapping[str, Any]) -> list[str]:
     """The protections that forbid destroying an environment, as env-file field paths."""
     found = []
     if (data.get("cluster") or {}).get("deletion_protection"):
         found.append("cluster.deletion_protection")
     return found
+
+
+PROTECTION_ATTRIBUTES = ("deletion_protection", "deletion_protection_enabled")
+
+
+def protections_in_plan(document: Mapping[str, Any]) -> list[str]:
+    """Deletion protections still on in what a plan destroys or replaces, read from the
+    plan's `before` values (the state Terraform acts on): `address.path` for each."""
+    from sciplat.review.plan import format_path
+
+    found = []
+    changes = document.get("resource_changes") or []
+    for change in changes if isinstance(changes, list) else []:
+        body = change.get("change") if isinstance(change, dict) else None
+        if not isinstance(body, dict) or "delete" not in (body.get("actions") or []):
+            continue
+        stack: list[tuple[list[Any], Any]] = [([], body.get("before"))]
+        while stack:
+            path, value = stack.pop()
+            if isinstance(value, dict):
+                for key, child in value.items():
+                    if key in PROTECTION_ATTRIBUTES and child is True:
+                        found.append(f"{change.get('address')}.{format_path([*path, key])}")
+                    else:
+                        stack.append(([*path, key], child))
+            elif isinstance(value, list):
+                stack.extend(([*path, i], child) for i, child in enumerate(value))
+    return sorted(found)
 
 
 def confirm_name(env_name: str, confirm: str | None, interactive: bool) -> None:
@@ -656,6 +799,7 @@ def destroy_environment(
     """Confirm, refuse while protected, plan the destroy, show its review, apply that plan."""
     from sciplat.render import render
     from sciplat.review.render import print_text
+    from sciplat.terraform import TerraformInterrupted
 
     root_dir = terraform_root(root)
     result = render(env_ref, build_dir=build_dir)
@@ -681,6 +825,7 @@ def destroy_environment(
         env.data,
     )
     _clear([paths.destroy_tfplan, paths.destroy_json])
+    _step("terraform plan -destroy")
     _run_tf(
         tf,
         [
@@ -694,11 +839,20 @@ def destroy_environment(
         env.name,
         env.data,
     )
-    write_atomic(
-        paths.destroy_json,
-        json.dumps(tf.json(["show", "-json", str(paths.destroy_tfplan.resolve())]), indent=1)
-        + "\n",
-    )
+    document = _saved_plan_document(tf, paths.destroy_tfplan, env.name)
+    write_atomic(paths.destroy_json, json.dumps(document, indent=1) + "\n")
+    still_protected = protections_in_plan(document)
+    if still_protected:
+        shown = ", ".join(still_protected[:5]) + (
+            f" and {len(still_protected) - 5} more" if len(still_protected) > 5 else ""
+        )
+        raise SciplatError(
+            f"{env.name} has deletion protection on in its state ({shown}), whatever "
+            f"{_label(env.path)} says: lift it with a reviewed plan first (`make plan "
+            f"ENV={env.name}` with the protection set to false, then `make apply ENV={env.name} "
+            "ALLOW=data-loss`), then destroy again. Nothing was destroyed.",
+            exit_code=EXIT_BLOCKED,
+        )
     review = _review(paths.destroy_json, f"{env.name} (destroy)")
     print_text(review, out)
     record = {
@@ -717,6 +871,13 @@ def destroy_environment(
         _run_tf(
             tf, ["apply", "-input=false", str(paths.destroy_tfplan.resolve())], env.name, env.data
         )
+    except TerraformInterrupted as exc:
+        outcome = interrupted_outcome(exc)
+        append_log(paths, {**record, **outcome, "at": now()})
+        raise SciplatError(
+            f"destroy of {env.name} interrupted: {outcome['terraform_reported']}",
+            exit_code=exc.exit_code,
+        ) from None
     except SciplatError as exc:
         append_log(paths, {**record, "status": "failed", "error": str(exc).splitlines()[0]})
         raise
