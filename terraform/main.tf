@@ -110,6 +110,7 @@ module "hub" {
   profiles        = var.hub.profiles
   images          = var.hub.images
   mirror_prefixes = local.mirror_prefixes
+  volumes         = var.hub.volumes
 
   home_nfs = {
     server       = module.filestore.home_ip

@@ -309,7 +309,8 @@ variable "hub" {
     Manager secret id holding the OAuth client secret), culling, lab (uid_gid_source
     identity_provider | fixed, default_url, start_timeout_seconds), home_quota_gib, profiles
     (sizes with guarantees and limits from the capacity plan; exactly one default) and images
-    (registry, repository, tag, digest or null, class, display_name, recommended).
+    (registry, repository, tag, digest or null, class, display_name, recommended), volumes
+    (extra lab volumes: name, mount_path, read_only, sub_path, nfs_server + nfs_path or claim).
   EOT
   type = object({
     namespace     = string
@@ -353,6 +354,15 @@ variable "hub" {
       display_name = string
       recommended  = bool
     }))
+    volumes = optional(list(object({
+      name       = string
+      mount_path = string
+      read_only  = bool
+      sub_path   = string
+      nfs_server = optional(string)
+      nfs_path   = optional(string)
+      claim      = optional(string)
+    })), [])
   })
 
   validation {
@@ -398,6 +408,10 @@ variable "hub" {
   validation {
     condition     = alltrue([for i in var.hub.images : contains(["alias", "release", "weekly", "daily", "release_candidate", "experimental", "unknown"], i.class)])
     error_message = "hub.images[*].class must be alias, release, weekly, daily, release_candidate, experimental or unknown."
+  }
+  validation {
+    condition     = alltrue([for v in var.hub.volumes : (v.claim == null) != (v.nfs_server == null || v.nfs_path == null) && startswith(v.mount_path, "/")])
+    error_message = "hub.volumes[*] need an absolute mount_path and either nfs_server with nfs_path, or claim."
   }
   validation {
     condition     = var.hub.home_quota_gib > 0

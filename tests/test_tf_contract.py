@@ -95,6 +95,13 @@ class _Parser:
         self.take("(")
         if name == "optional":
             inner, _ = self.type()
+            if self.peek() == ",":  # optional(type, default): skip the default expression
+                self.take(",")
+                depth = 0
+                while not (depth == 0 and self.peek() == ")"):
+                    token = self.take()
+                    depth += token in "([{"
+                    depth -= token in ")]}"
             self.take(")")
             return inner, True
         if name in ("list", "set", "map"):

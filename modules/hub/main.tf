@@ -50,6 +50,7 @@ module "values" {
   mirror_prefixes = var.mirror_prefixes
   home_claim      = kubernetes_persistent_volume_claim_v1.nfs["home"].metadata[0].name
   shared_claim    = kubernetes_persistent_volume_claim_v1.nfs["shared"].metadata[0].name
+  volumes         = var.volumes
 }
 
 resource "kubernetes_namespace_v1" "hub" {

@@ -206,3 +206,17 @@ variable "shared_nfs" {
     error_message = "shared_nfs.path must start with /."
   }
 }
+
+variable "volumes" {
+  description = "Extra volumes mounted in every lab: name, mount_path, read_only, sub_path, and nfs_server with nfs_path or claim (see the values submodule)."
+  type = list(object({
+    name       = string
+    mount_path = string
+    read_only  = bool
+    sub_path   = string
+    nfs_server = optional(string)
+    nfs_path   = optional(string)
+    claim      = optional(string)
+  }))
+  default = []
+}

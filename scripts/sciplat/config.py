@@ -312,6 +312,7 @@ def _cross_field(data: dict[str, Any], doc: _Document, filename: str, stem: str)
         lambda: _network_problems(data, add),
         lambda: _rule_hub(data, add),
         lambda: _rule_mirror(data, add),
+        lambda: _rule_volumes(data, add),
     )
     for rule in rules:
         try:
@@ -420,6 +421,48 @@ def _rule_mirror(data: dict[str, Any], add: Any) -> None:
                 ("registry_mirror", "upstreams", i),
                 "username and credentials_secret go together: set both or neither",
             )
+
+
+# Where the hub mounts homes and the shared volume in every lab (modules/hub/values), and system
+# directories of the image: an extra volume may sit at none of them, above or below.
+LAB_RESERVED_MOUNTS = {"/home": "the home directories", "/shared": "the shared volume"}
+SYSTEM_DIRS = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run", "/sbin", "/sys")
+SYSTEM_DIRS += ("/usr", "/var", "/tmp")
+
+
+def _under(path: str, parent: str) -> bool:
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
+def _rule_volumes(data: dict[str, Any], add: Any) -> None:
+    names: dict[str, int] = {}
+    paths: dict[str, int] = {}
+    for i, vol in enumerate(data["hub"]["volumes"]):
+        base = ("hub", "volumes", i)
+        if vol["name"] in names:
+            add((*base, "name"), f"volume name {vol['name']!r} is used twice")
+        names.setdefault(vol["name"], i)
+        if (vol.get("nfs") is None) == (vol.get("claim") is None):
+            add(base, "set exactly one of nfs (server and path) or claim")
+        mount = vol["mount_path"].rstrip("/") or "/"
+        if ".." in mount.split("/"):
+            add((*base, "mount_path"), f"{vol['mount_path']!r} may not contain '..'")
+            continue
+        for other, j in paths.items():
+            if _under(mount, other) or _under(other, mount):
+                add(
+                    (*base, "mount_path"),
+                    f"{mount} overlaps hub.volumes[{j}].mount_path ({other}); "
+                    "no two volumes at or inside one path",
+                )
+        paths.setdefault(mount, i)
+        for reserved, what in LAB_RESERVED_MOUNTS.items():
+            if _under(mount, reserved) or _under(reserved, mount):
+                add((*base, "mount_path"), f"{mount} would cover or sit inside {what} ({reserved})")
+                break
+        for system in SYSTEM_DIRS:
+            if _under(mount, system):
+                add((*base, "mount_path"), f"{mount} is inside the system directory {system}")
 
 
 def _bucket_problems(bucket: str, add: Any) -> None:

@@ -125,7 +125,21 @@ def render_tfvars(
             "home_quota_gib": storage["home_per_user_gib"],
             "profiles": _profiles(d["resources"]),
             "images": images,
+            "volumes": [_volume(v) for v in hub["volumes"]],
         },
+    }
+
+
+def _volume(vol: dict[str, Any]) -> dict[str, Any]:
+    nfs = vol.get("nfs") or {}
+    return {
+        "name": vol["name"],
+        "mount_path": vol["mount_path"].rstrip("/") or "/",
+        "read_only": vol["read_only"],
+        "sub_path": vol["sub_path"],
+        "nfs_server": nfs.get("server"),
+        "nfs_path": nfs.get("path"),
+        "claim": vol.get("claim"),
     }
 
 

@@ -281,3 +281,31 @@ run "rejects_relative_nfs_path" {
 
   expect_failures = [var.home_nfs]
 }
+
+run "extra_volumes" {
+  command = plan
+
+  variables {
+    volumes = [
+      { name = "datasets", mount_path = "/datasets", read_only = true, sub_path = "", nfs_server = "10.20.0.9", nfs_path = "/datasets" },
+      { name = "scratch", mount_path = "/scratch", read_only = false, sub_path = "team", claim = "scratch" },
+    ]
+  }
+
+  assert {
+    condition     = [for v in yamldecode(helm_release.hub.values[0]).singleuser.storage.extraVolumes : v.name if startswith(v.name, "extra-")] == ["extra-datasets", "extra-scratch"]
+    error_message = "one lab volume per hub.volumes entry, after the platform's own"
+  }
+  assert {
+    condition     = [for v in yamldecode(helm_release.hub.values[0]).singleuser.storage.extraVolumes : v.nfs if v.name == "extra-datasets"][0] == { server = "10.20.0.9", path = "/datasets", readOnly = true }
+    error_message = "an NFS volume is mounted from its server, read-only as configured"
+  }
+  assert {
+    condition     = [for m in yamldecode(helm_release.hub.values[0]).singleuser.storage.extraVolumeMounts : m if m.name == "extra-scratch"][0] == { name = "extra-scratch", mountPath = "/scratch", readOnly = false, subPath = "team" }
+    error_message = "a claim is mounted at its path with its sub-path"
+  }
+  assert {
+    condition     = length(kubernetes_persistent_volume_v1.nfs) == 2
+    error_message = "extra volumes add no PersistentVolume: only the release's values change"
+  }
+}

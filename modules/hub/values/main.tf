@@ -134,6 +134,19 @@ locals {
     c.KubeSpawner.pre_spawn_hook = sciplat_pre_spawn
   PY
 
+  # Extra volumes from the environment file (hub.volumes): NFS exports are mounted straight from
+  # the server and claims by name, so adding one changes only these values, never a resource.
+  # (Each branch is encoded on its own: a conditional between two object shapes would unify them
+  # into a map of strings.)
+  extra_volumes = [for v in var.volumes : jsondecode(v.claim != null
+    ? jsonencode({ name = "extra-${v.name}", persistentVolumeClaim = { claimName = v.claim, readOnly = v.read_only } })
+    : jsonencode({ name = "extra-${v.name}", nfs = { server = v.nfs_server, path = v.nfs_path, readOnly = v.read_only } })
+  )]
+  extra_mounts = [for v in var.volumes : merge(
+    { name = "extra-${v.name}", mountPath = v.mount_path, readOnly = v.read_only },
+    v.sub_path == "" ? {} : { subPath = v.sub_path },
+  )]
+
   values = {
     hub = {
       config = merge({
@@ -205,13 +218,13 @@ locals {
           pvcName = var.home_claim
           subPath = "{username}"
         }
-        extraVolumes = [
+        extraVolumes = concat([
           { name = "shared", persistentVolumeClaim = { claimName = var.shared_claim } },
           { name = "home-root", persistentVolumeClaim = { claimName = var.home_claim } },
-        ]
-        extraVolumeMounts = [
+        ], local.extra_volumes)
+        extraVolumeMounts = concat([
           { name = "shared", mountPath = var.shared_mount_path },
-        ]
+        ], local.extra_mounts)
       }
       profileList = local.profile_list
     }

@@ -194,3 +194,30 @@ variable "shared_mount_path" {
     error_message = "shared_mount_path must be absolute."
   }
 }
+
+variable "volumes" {
+  description = "Extra volumes mounted in every lab (hub.volumes): name, mount_path, read_only, sub_path (\"\" = the root), and either nfs_server and nfs_path or claim (an existing claim in the labs' namespace)."
+  type = list(object({
+    name       = string
+    mount_path = string
+    read_only  = bool
+    sub_path   = string
+    nfs_server = optional(string)
+    nfs_path   = optional(string)
+    claim      = optional(string)
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for v in var.volumes : (v.claim == null) != (v.nfs_server == null || v.nfs_path == null)])
+    error_message = "volumes[*] need either nfs_server and nfs_path, or claim."
+  }
+  validation {
+    condition     = length(distinct([for v in var.volumes : v.name])) == length(var.volumes) && length(distinct([for v in var.volumes : v.mount_path])) == length(var.volumes)
+    error_message = "volumes[*] need unique names and unique mount paths."
+  }
+  validation {
+    condition     = alltrue([for v in var.volumes : startswith(v.mount_path, "/") && !contains(["/", "/home", var.shared_mount_path], trimsuffix(v.mount_path, "/")) && !startswith(v.mount_path, "/home/") && !startswith(v.mount_path, "${var.shared_mount_path}/")])
+    error_message = "volumes[*].mount_path must be absolute and not over the home or shared mounts."
+  }
+}

@@ -292,13 +292,21 @@ def classify_change(change: ResourceChange) -> list[Finding]:
                 )
             )
         if any(p == "values" or p.startswith(("values[", "set")) for p in paths):
+            from sciplat.review.volumes import volume_changes
+
+            volumes = volume_changes(change.before, change.after)
+            lab_volumes = (
+                f" Lab volumes: {'; '.join(volumes)} (in place, nothing replaced)."
+                if volumes
+                else ""
+            )
             findings.append(
                 Finding(
                     WARNING,
                     addr,
                     "hub-restart",
                     "Changes the hub's Helm values: the hub restarts (running labs survive, "
-                    "logins pause) and new lab settings apply at the next start.",
+                    "logins pause) and new lab settings apply at the next start." + lab_volumes,
                 )
             )
     if kind == "google_container_node_pool" and change.action == "update":
