@@ -15,7 +15,7 @@ CHECKOV := $(TOOLS)/bin/checkov
 CHECKOV_VERSION := 3.3.30
 
 .PHONY: help setup system-deps test pytest lint ruff fmt fmt-check checkov docs docs-check providers validate \
-        tf-test plan apply destroy review capacity images render bench clean
+        tf-test plan apply destroy review verify capacity images render bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -92,6 +92,9 @@ apply: $(STAMP) ## Apply ENV's saved plan (ALLOW=data-loss to override a blockin
 
 destroy: $(STAMP) ## Destroy ENV (asks you to type its name; deletion protection still holds)
 	$(SCIPLAT) destroy $(ENV)
+
+verify: $(STAMP) ## Check the live ENV against its plan: prepull, hub, storage, placement, cluster (VERIFY_ARGS=...)
+	$(SCIPLAT) verify $(ENV) $(VERIFY_ARGS)
 
 review: $(STAMP) ## Show the review of ENV's saved plan
 	$(SCIPLAT) review build/$(ENV)/plan.json

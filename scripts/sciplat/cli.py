@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "sciplat.workflow",
     "sciplat.tfcheck",
     "sciplat.tfdocs",
+    "sciplat.verify.cli",
 )
 
 
