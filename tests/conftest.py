@@ -12,6 +12,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 ENV_NAMES = sorted(p.stem for p in (REPO_ROOT / "env").glob("*.yaml"))
 
 
+def vendor_dir() -> Path:
+    """Third-party material for offline tests: $SCIPLAT_VENDOR, else ../shared/vendor."""
+    named = os.environ.get("SCIPLAT_VENDOR")
+    return Path(named) if named else REPO_ROOT.parent / "shared" / "vendor"
+
+
 def on_ci() -> bool:
     """CI runs with CI=true (set by .ci/run): there, nothing the project installs may be missing."""
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")

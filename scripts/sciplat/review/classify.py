@@ -16,7 +16,10 @@ INFO = "info"
 SEVERITIES = (BLOCKING, WARNING, INFO)
 _RANK = {BLOCKING: 0, WARNING: 1, INFO: 2}
 
-# Stateful or hard-to-recreate resources: destroying or replacing one blocks the apply.
+# Resources that hold data or are hard to recreate: destroying or replacing one blocks the apply.
+# Every resource type the modules use is classified here or in STATELESS (a test checks it), and
+# every type of the google provider whose name says it stores something falls under
+# DATA_PATTERN (a test checks that against the provider's own list of resource types).
 STATEFUL: dict[str, str] = {
     "google_container_cluster": (
         "it is the GKE cluster: every running lab and the hub stop, and all in-cluster state "
@@ -45,7 +48,98 @@ STATEFUL: dict[str, str] = {
     "helm_release": (
         "it is the JupyterHub release: uninstalling it stops the hub and every running lab"
     ),
+    "google_compute_disk": "it is a persistent disk: its data is deleted with it",
+    "google_compute_region_disk": "it is a persistent disk: its data is deleted with it",
+    "google_compute_snapshot": "it is a disk snapshot: the data it preserves is deleted",
+    "google_compute_image": "it is a disk image: instances can no longer be created from it",
+    "google_compute_instance": "its boot disk and local data go with the instance",
+    "google_storage_bucket": (
+        "it is a storage bucket: with force_destroy every object in it is deleted, otherwise "
+        "the apply fails half-way on a non-empty bucket"
+    ),
+    "google_storage_bucket_object": "it is a stored object: its content is deleted",
+    "google_filestore_backup": (
+        "it is a Filestore backup: the copy of users' files it holds is deleted"
+    ),
+    "google_filestore_snapshot": "it is a Filestore snapshot: the files it preserves are deleted",
+    "google_secret_manager_secret": (
+        "it is a Secret Manager secret: every version of the secret is deleted, and whatever "
+        "reads it (the hub's login) fails"
+    ),
+    "google_secret_manager_secret_version": (
+        "it is a secret's value: destroying it destroys the value for good"
+    ),
+    "google_sql_database_instance": "it is a Cloud SQL instance: its databases are deleted",
+    "google_sql_database": "it is a database: its tables are deleted",
+    "google_redis_instance": "it is a Redis instance: its data is deleted",
+    "google_bigquery_dataset": "it is a BigQuery dataset: its tables are deleted",
+    "google_bigquery_table": "it is a BigQuery table: its rows are deleted",
+    "google_kms_crypto_key": (
+        "it is an encryption key: data encrypted with it can no longer be read"
+    ),
+    "google_kms_key_ring": "it holds encryption keys: data encrypted with them is lost",
+    "kubernetes_secret": "it is a Kubernetes secret: its value is deleted",
 }
+
+# Types that hold no data: destroying or replacing one loses nothing stored (other rules may
+# still warn, e.g. for a network, an address or an API).
+STATELESS = frozenset(
+    {
+        "google_compute_firewall",
+        "google_compute_network",
+        "google_compute_subnetwork",
+        "google_compute_router",
+        "google_compute_router_nat",
+        "google_compute_address",
+        "google_compute_global_address",
+        "google_compute_route",
+        "google_project_service",
+        "google_service_account",
+        "google_cloud_scheduler_job",
+        "google_workflows_workflow",
+        "kubernetes_config_map",
+        "kubernetes_service_account",
+        "kubernetes_role",
+        "kubernetes_role_binding",
+        "kubernetes_network_policy",
+        "terraform_data",
+        "null_resource",
+        "time_sleep",
+    }
+)
+
+# A type outside both lists whose name says it stores something: it holds data.
+DATA_PATTERN = re.compile(
+    r"disk|snapshot|bucket|backup|secret|database|dataset|_table\b|table$|image|repository|"
+    r"volume|crypto_key|key_ring|_sql_|redis|memcache|spanner|bigtable|firestore|alloydb|"
+    r"filestore|storage|datastore|_store\b|_store_|parallelstore|netapp|lustre"
+)
+
+# Access settings on a data-holding resource (ACLs, notifications): not the data itself.
+ACCESS_PATTERN = re.compile(r"_acl$|_access_control$|_notification(_config)?$|_iam_")
+
+
+def resource_class(resource_type: str) -> str:
+    """ "data" (destroying it loses what it holds), "stateless" or "unknown"."""
+    kind = base_type(resource_type)
+    if kind in STATEFUL:
+        return "data"
+    if kind in STATELESS or _IAM.match(kind):
+        return "stateless"
+    if DATA_PATTERN.search(kind) and not ACCESS_PATTERN.search(kind):
+        return "data"
+    return "unknown"
+
+
+def why_data(resource_type: str) -> str | None:
+    """Why destroying this type loses data, or None when it is not known to hold data."""
+    kind = base_type(resource_type)
+    if kind in STATEFUL:
+        return STATEFUL[kind]
+    if resource_class(kind) == "data":
+        return f"a {kind} holds data, which is deleted with it"
+    return None
+
 
 _IAM = re.compile(r"^google_.*_iam_(member|binding|policy)$|^google_service_account$")
 _CIDR_KEYS = ("source_ranges", "cidr_block", "cidr_blocks", "ip_cidr_range", "admin_cidrs")
@@ -135,16 +229,35 @@ def _is_num(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _direction(rule: dict[str, Any]) -> str:
+    """A firewall rule's direction; INGRESS, GCP's default, when absent or not a string."""
+    direction = rule.get("direction")
+    return direction.upper() if isinstance(direction, str) and direction else "INGRESS"
+
+
 def _allows_ingress(rule: Any) -> bool:
     """A firewall rule that lets traffic in: an INGRESS rule with allow blocks (not a deny)."""
     if not isinstance(rule, dict):
         return False
-    direction = rule.get("direction")
-    if isinstance(direction, str) and direction.upper() == "EGRESS":
+    if _direction(rule) == "EGRESS":
         return False
     deny = rule.get("deny")
     allow = rule.get("allow")
     return not (isinstance(deny, list) and deny and not allow)
+
+
+def _max_nodes(pool: Any) -> float | None:
+    """The most nodes a pool's autoscaler allows: total_max_node_count when set (> 0), else
+    max_node_count per zone times the number of zones (node_locations), when known."""
+    total = _get(pool, "autoscaling", 0, "total_max_node_count")
+    if _is_num(total) and total > 0:
+        return float(total)
+    per_zone = _get(pool, "autoscaling", 0, "max_node_count")
+    if not _is_num(per_zone):
+        return None
+    zones = _get(pool, "node_locations")
+    count = len(zones) if isinstance(zones, list) and zones else 1
+    return float(per_zone) * count
 
 
 def _protection_removed(change: ResourceChange) -> list[str]:
@@ -182,7 +295,7 @@ def classify_change(change: ResourceChange) -> list[Finding]:
     kind = base_type(change.type)
     addr = change.address
     findings: list[Finding] = []
-    why_stateful = STATEFUL.get(kind)
+    why_stateful = why_data(kind)
 
     recreated = change.action in ("delete", "replace")
     if (
@@ -215,6 +328,16 @@ def classify_change(change: ResourceChange) -> list[Finding]:
             findings.append(
                 Finding(BLOCKING, addr, f"destroy-{kind}", f"Destroyed: {why_stateful}.")
             )
+    elif change.action in ("delete", "replace") and resource_class(kind) == "unknown":
+        findings.append(
+            Finding(
+                WARNING,
+                addr,
+                f"{change.action}-unclassified",
+                f"{'Destroyed' if change.action == 'delete' else 'Replaced'}: sciplat does not "
+                f"know whether a {kind} holds data; check what it stores before applying.",
+            )
+        )
     elif change.action == "forget" and why_stateful:
         findings.append(
             Finding(
@@ -241,13 +364,16 @@ def classify_change(change: ResourceChange) -> list[Finding]:
         kind == "google_compute_firewall" and _allows_ingress(change.after)
     )
     if change.action in ("create", "update", "replace") and opens:
-        before = _cidrs(change.before) if change.before else set()
+        was_open = kind != "google_compute_firewall" or _allows_ingress(change.before)
+        before = _cidrs(change.before) if change.before and was_open else set()
         after = _cidrs(change.after) if change.after else set()
         wider = (
             _widened(before, after)
             if change.action != "create"
             else sorted(c for c in after if c in _OPEN)
         )
+        if change.action != "create" and not was_open:  # a deny or egress rule becomes an allow
+            wider = sorted(after)
         if wider:
             what = "firewall" if kind == "google_compute_firewall" else "authorized networks"
             findings.append(
@@ -264,7 +390,7 @@ def classify_change(change: ResourceChange) -> list[Finding]:
         and change.action == "delete"
         and isinstance(change.before, dict)
         and not _allows_ingress(change.before)
-        and (change.before.get("direction") or "INGRESS").upper() == "INGRESS"
+        and _direction(change.before) == "INGRESS"
     ):
         findings.append(
             Finding(
@@ -325,18 +451,17 @@ def classify_change(change: ResourceChange) -> list[Finding]:
                     "by one, restarting the labs running on them.",
                 )
             )
-        for key in ("total_max_node_count", "max_node_count"):
-            old, new = (_get(side, "autoscaling", 0, key) for side in (change.before, change.after))
-            if _is_num(old) and _is_num(new) and new < old:
-                findings.append(
-                    Finding(
-                        WARNING,
-                        addr,
-                        "max-nodes-lowered",
-                        f"Lowers the pool's maximum from {old:g} to {new:g} nodes: nodes above it "
-                        "are drained, and the labs on them stop.",
-                    )
+        old, new = _max_nodes(change.before), _max_nodes(change.after)
+        if old is not None and new is not None and new < old:
+            findings.append(
+                Finding(
+                    WARNING,
+                    addr,
+                    "max-nodes-lowered",
+                    f"Lowers the pool's maximum from {old:g} to {new:g} nodes: nodes above it "
+                    "are drained, and the labs on them stop.",
                 )
+            )
     if (
         kind == "google_container_cluster"
         and change.action == "update"
@@ -421,7 +546,7 @@ def _info_message(change: ResourceChange) -> str:
     if change.action == "replace":
         return "Replaced: stateless, recreated with the same configuration."
     if change.action == "delete":
-        return "Destroyed: stateless, nothing stored is lost."
+        return "Destroyed: stateless, nothing stored is lost."  # only for STATELESS types
     if change.action == "forget":
         return "Removed from state only; the real object is left alone."
     return change.action

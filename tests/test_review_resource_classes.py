@@ -1,0 +1,295 @@
+"""What a resource holds decides what deleting it means, and every rule of the review has a case.
+
+The classes (data / stateless / unknown) are checked against every resource type the modules
+and the root use, and against the google provider's own list of resource types (read from the
+vendored provider source, the same release the project pins).
+"""
+
+from __future__ import annotations
+
+import re
+import tarfile
+from functools import cache
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sciplat.review.classify import (
+    BLOCKING,
+    INFO,
+    STATEFUL,
+    STATELESS,
+    WARNING,
+    classify_change,
+    resource_class,
+)
+from tests.conftest import REPO_ROOT, require_or_skip, vendor_dir
+from tests.test_review_classify import change, severities
+
+RESOURCE = re.compile(r'^\s*resource\s+"([a-z0-9_]+)"', re.MULTILINE)
+
+
+def used_types() -> set[str]:
+    found: set[str] = set()
+    for base in ("terraform", "modules"):
+        for path in (REPO_ROOT / base).rglob("*.tf"):
+            found |= set(RESOURCE.findall(path.read_text(encoding="utf-8")))
+    return found
+
+
+@cache
+def provider_types() -> frozenset[str]:
+    """Every resource type of the vendored google provider, from its generated metadata."""
+    vendor = vendor_dir() / "terraform-providers"
+    archives = sorted(vendor.glob("terraform-provider-google-*.tar.gz"))
+    if not archives:
+        require_or_skip(f"no google provider source in {vendor}; set SCIPLAT_VENDOR")
+    types: set[str] = set()
+    meta = re.compile(r"/resource_[a-z0-9_]+_(generated_)?meta\.yaml$")
+    with tarfile.open(archives[-1]) as archive:
+        for member in archive:
+            if member.isfile() and meta.search(member.name):
+                handle = archive.extractfile(member)
+                text = handle.read().decode("utf-8", "replace") if handle else ""
+                match = re.search(r"^resource:\s*'?(google_[a-z0-9_]+)'?\s*$", text, re.MULTILINE)
+                if match:
+                    types.add(match.group(1))
+    return frozenset(types)
+
+
+# What a name says about a type of the provider: it stores something.
+HOLDS_DATA = re.compile(
+    r"_disk$|_snapshot$|_bucket$|_backup$|_secret$|_secret_version$|_database$|"
+    r"_database_instance$|_dataset$|_table$|_image$|_repository$|_crypto_key$|_key_ring$|"
+    r"_volume$|^google_filestore_instance$|^google_redis_instance$|^google_memcache_instance$|"
+    r"^google_spanner_instance$|^google_bigtable_instance$|^google_alloydb_cluster$"
+)
+
+
+def test_every_type_the_modules_use_is_classified() -> None:
+    used = used_types()
+    assert "google_container_cluster" in used and len(used) >= 15
+    unknown = sorted(t for t in used if resource_class(t) == "unknown")
+    assert unknown == [], f"classify these in review/classify.py: {unknown}"
+
+
+def test_the_provider_list_is_read() -> None:
+    types = provider_types()
+    assert {"google_compute_disk", "google_storage_bucket", "google_filestore_backup"} <= types
+    assert len(types) > 500
+
+
+def test_every_data_holding_type_of_the_provider_is_data() -> None:
+    holding = sorted(t for t in provider_types() if HOLDS_DATA.search(t) and "_iam_" not in t)
+    assert len(holding) > 40
+    wrong = [t for t in holding if resource_class(t) != "data"]
+    assert wrong == []
+
+
+def test_no_provider_type_is_stateless_by_default() -> None:
+    stateless = {t for t in provider_types() if resource_class(t) == "stateless"}
+    iam = {t for t in stateless if re.search(r"_iam_(member|binding|policy)$", t)}
+    assert stateless - iam <= STATELESS
+
+
+NAMED = [
+    "google_compute_disk",
+    "google_compute_region_disk",
+    "google_storage_bucket",
+    "google_filestore_backup",
+    "google_secret_manager_secret",
+    "google_secret_manager_secret_version",
+    "google_compute_snapshot",
+    "google_sql_database_instance",
+    "kubernetes_secret_v1",
+]
+
+
+@pytest.mark.parametrize("rtype", NAMED)
+@pytest.mark.parametrize("actions", [["delete"], ["delete", "create"], ["create", "delete"]])
+def test_deleting_what_holds_data_blocks(rtype: str, actions: list[str]) -> None:
+    rc = change(rtype, actions, {"name": "x", "force_destroy": True}, {"name": "y"})
+    findings = classify_change(rc)
+    assert findings[0].severity == BLOCKING
+    assert all("nothing stored is lost" not in f.message for f in findings)
+
+
+@given(
+    word=st.from_regex(r"google_[a-z]{3,8}_[a-z]{3,8}", fullmatch=True),
+    actions=st.sampled_from([["delete"], ["delete", "create"]]),
+)
+@settings(max_examples=200)
+def test_an_unknown_type_is_never_called_stateless(word: str, actions: list[str]) -> None:
+    findings = classify_change(change(word, actions, {"a": 1}, {"a": 2}))
+    assert findings, word
+    if resource_class(word) != "stateless":
+        assert all("stateless" not in f.message for f in findings)
+        assert findings[0].severity in (BLOCKING, WARNING)
+
+
+@pytest.mark.parametrize("rtype", sorted(STATELESS - {"google_compute_address"}))
+def test_stateless_types_say_so(rtype: str) -> None:
+    findings = classify_change(change(rtype, ["delete"], {"a": 1}, None))
+    assert all(f.severity != BLOCKING for f in findings)
+    infos = [f for f in findings if f.severity == INFO]
+    if infos:
+        assert infos[0].message == "Destroyed: stateless, nothing stored is lost."
+
+
+def test_unknown_deletes_warn_with_the_type() -> None:
+    rc = change("google_cloud_run_v2_service", ["delete"], {"a": 1}, None)
+    assert severities(rc) == [(WARNING, "delete-unclassified")]
+    assert "google_cloud_run_v2_service" in classify_change(rc)[0].message
+
+
+def test_every_stateful_reason_is_a_sentence_fragment() -> None:
+    for kind, why in STATEFUL.items():
+        assert why and not why.endswith(".") and why[0].islower(), kind
+
+
+# ------------------------------------------------------------------------------ every rule
+
+
+def test_cluster_upgrade_warns() -> None:
+    for attr in ("min_master_version", "node_version"):
+        rc = change("google_container_cluster", ["update"], {attr: "1.33"}, {attr: "1.34"})
+        assert severities(rc) == [(WARNING, "cluster-upgrade")]
+    other = change(
+        "google_container_cluster", ["update"], {"description": "a"}, {"description": "b"}
+    )
+    assert severities(other) == [(INFO, "update")]
+
+
+@pytest.mark.parametrize("actions", [["delete"], ["delete", "create"]])
+def test_disabling_an_api_warns(actions: list[str]) -> None:
+    rc = change("google_project_service", actions, {"service": "container.googleapis.com"}, {})
+    assert (WARNING, "disable-api") in severities(rc)
+    enable = change("google_project_service", ["create"], None, {"service": "x"})
+    assert severities(enable) == [(INFO, "create")]
+
+
+@pytest.mark.parametrize("rtype", ["google_compute_network", "google_compute_subnetwork"])
+@pytest.mark.parametrize(
+    ("actions", "rule"), [(["delete"], "delete"), (["create", "delete"], "replace")]
+)
+def test_network_delete_and_replace_warn(rtype: str, actions: list[str], rule: str) -> None:
+    rc = change(rtype, actions, {"name": "n"}, {"name": "m"})
+    assert severities(rc) == [(WARNING, f"{rule}-network")]
+    update = change(rtype, ["update"], {"name": "n"}, {"name": "m"})
+    assert severities(update) == [(INFO, "update")]
+
+
+@pytest.mark.parametrize(
+    ("actions", "rule"), [(["delete"], "delete"), (["delete", "create"], "replace")]
+)
+def test_address_delete_and_replace_warn(actions: list[str], rule: str) -> None:
+    rc = change("google_compute_address", actions, {"address": "198.51.100.7"}, {"address": "x"})
+    assert severities(rc) == [(WARNING, f"{rule}-address")]
+
+
+def _rule(direction: Any = "INGRESS", *, deny: bool = False, ranges=("10.0.0.0/8",)) -> dict:
+    rule: dict[str, Any] = {"name": "fw", "source_ranges": list(ranges)}
+    if direction is not None:
+        rule["direction"] = direction
+    rule["deny" if deny else "allow"] = [{"protocol": "tcp", "ports": ["22"]}]
+    return rule
+
+
+@pytest.mark.parametrize("actions", [["update"], ["delete", "create"], ["create", "delete"]])
+def test_a_deny_rule_turned_into_an_allow_widens(actions: list[str]) -> None:
+    """The same ranges, but what they meet changes from a deny to an allow."""
+    rc = change(
+        "google_compute_firewall",
+        actions,
+        _rule(deny=True, ranges=["0.0.0.0/0"]),
+        _rule(ranges=["0.0.0.0/0"]),
+    )
+    assert (WARNING, "network-widened") in severities(rc)
+
+
+@pytest.mark.parametrize("actions", [["delete", "create"], ["create", "delete"], ["update"]])
+@pytest.mark.parametrize(
+    ("old", "new", "wider"),
+    [
+        (["10.0.0.0/8"], ["0.0.0.0/0"], True),
+        (["10.0.0.0/8"], ["10.0.0.0/8", "192.0.2.0/24"], True),
+        (["10.0.0.0/8"], ["10.1.0.0/16"], False),
+        (["0.0.0.0/0"], ["10.0.0.0/8"], False),
+    ],
+)
+def test_firewall_widening_by_update_or_replace(
+    actions: list[str], old: list[str], new: list[str], wider: bool
+) -> None:
+    rc = change("google_compute_firewall", actions, _rule(ranges=old), _rule(ranges=new))
+    assert ((WARNING, "network-widened") in severities(rc)) is wider
+
+
+_DIRECTIONS = st.sampled_from([None, "INGRESS", "ingress", "EGRESS", "egress", "", 7, ["x"], {}])
+
+
+@given(
+    direction=_DIRECTIONS,
+    deny=st.booleans(),
+    ranges=st.lists(st.sampled_from(["0.0.0.0/0", "10.0.0.0/8", "not-a-cidr", "::/0"]), max_size=3),
+)
+@settings(max_examples=200)
+def test_firewall_rules_of_any_shape_never_crash(direction, deny, ranges) -> None:
+    rule = _rule(direction, deny=deny, ranges=ranges)
+    for actions, before, after in (
+        (["delete"], rule, None),
+        (["create"], None, rule),
+        (["update"], rule, {**rule, "source_ranges": ["0.0.0.0/0"]}),
+        (["delete", "create"], rule, rule),
+    ):
+        findings = classify_change(change("google_compute_firewall", actions, before, after))
+        assert findings
+    deleted = {f.rule for f in classify_change(change("google_compute_firewall", ["delete"], rule))}
+    is_egress = isinstance(direction, str) and direction.upper() == "EGRESS"
+    assert ("deny-removed" in deleted) is (deny and not is_egress)
+
+
+def _pool(per_zone: Any = None, total: Any = None, zones: list[str] | None = None) -> dict:
+    scaling: dict[str, Any] = {}
+    if per_zone is not None:
+        scaling["max_node_count"] = per_zone
+    if total is not None:
+        scaling["total_max_node_count"] = total
+    pool: dict[str, Any] = {"name": "user", "autoscaling": [scaling]}
+    if zones is not None:
+        pool["node_locations"] = zones
+    return pool
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "lowered"),
+    [
+        (_pool(total=10), _pool(total=10), False),
+        (_pool(total=10), _pool(total=9), True),
+        (_pool(total=10), _pool(total=11), False),
+        (_pool(per_zone=5), _pool(total=5), False),  # same maximum, another field
+        (_pool(per_zone=5, total=0), _pool(per_zone=0, total=5), False),
+        (_pool(total=6), _pool(per_zone=2, zones=["a", "b", "c"]), False),
+        (_pool(total=6), _pool(per_zone=1, zones=["a", "b", "c"]), True),
+        (_pool(per_zone=3, zones=["a", "b"]), _pool(per_zone=3, zones=["a"]), True),
+        (_pool(per_zone=5), _pool(per_zone=5.0), False),
+        (_pool(per_zone=5), _pool(per_zone=4), True),
+        (_pool(), _pool(total=3), False),
+    ],
+)
+def test_max_lowered_only_when_the_maximum_drops(before: dict, after: dict, lowered: bool) -> None:
+    rc = change("google_container_node_pool", ["update"], before, after)
+    assert ((WARNING, "max-nodes-lowered") in severities(rc)) is lowered
+
+
+@given(old=st.integers(0, 50), new=st.integers(1, 50), zones=st.integers(1, 3))
+def test_max_lowered_matches_arithmetic(old: int, new: int, zones: int) -> None:
+    names = ["a", "b", "c"][:zones]
+    rc = change(
+        "google_container_node_pool",
+        ["update"],
+        _pool(per_zone=old, zones=names),
+        _pool(total=new * zones, zones=names),
+    )
+    assert ((WARNING, "max-nodes-lowered") in severities(rc)) is (new * zones < old * zones)
