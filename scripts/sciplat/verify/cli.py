@@ -87,7 +87,10 @@ def verify(
     outputs: Path | None = typer.Option(
         None,
         "--outputs",
-        help="`terraform output -json` of the environment: NFS servers and the proxy address.",
+        help="`terraform output -json` of ENV (default: read from the state `plan` set up).",
+    ),
+    build_dir: Path = typer.Option(
+        Path("build"), "--build-dir", help="Where plan keeps build/ENV/ (its Terraform state)."
     ),
     gke_endpoint: str | None = typer.Option(
         None,
@@ -108,7 +111,7 @@ def verify(
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
     from sciplat.render import prepare
-    from sciplat.verify.expected import Expected, read_outputs
+    from sciplat.verify.expected import Expected, outputs_from_state, read_outputs
     from sciplat.verify.kube import KubeReader, Unreachable
     from sciplat.verify.run import KUBE_CHECKS, Context, exit_code, run_checks
 
@@ -118,6 +121,10 @@ def verify(
         raise UsageError("--context: must not be empty")
     tf_outputs = read_outputs(outputs) if outputs is not None else None
     environment, _, tfvars, warnings = prepare(env)
+    if tf_outputs is None and ("hub" in names or "storage" in names):
+        tf_outputs, why = outputs_from_state(environment.name, build_dir)
+        if tf_outputs is None:
+            warnings.append(why)
     for warning in warnings:
         err.print(f"warning: {warning}", markup=False)
     expected = Expected.from_tfvars(tfvars, tf_outputs)

@@ -175,6 +175,11 @@ def read_outputs(path: Path) -> dict[str, Any]:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{shown}:{exc.lineno}: --outputs: not valid JSON ({exc.msg})") from None
+    return parse_outputs(doc, shown)
+
+
+def parse_outputs(doc: Any, shown: str) -> dict[str, Any]:
+    """Output name -> value; the outputs verify reads are checked for their type."""
     if not isinstance(doc, dict):
         raise UsageError(
             f"{shown}:1: --outputs: must be a JSON object (from `terraform output -json`)"
@@ -194,6 +199,26 @@ def read_outputs(path: Path) -> dict[str, Any]:
     ):
         raise UsageError(f"{shown}: filestore_ips: must be an object of addresses (home, shared)")
     return values
+
+
+def outputs_from_state(env_name: str, build_dir: Path) -> tuple[dict[str, Any] | None, str]:
+    """`terraform output -json` of the environment's state, where `sciplat plan` initialized it
+    (build/ENV/.terraform); else None and why, for a warning."""
+    data_dir = build_dir / env_name / ".terraform"
+    hint = "NFS servers and the proxy address are not compared (pass --outputs FILE)"
+    if not data_dir.is_dir():
+        return None, f"no Terraform outputs: {display_path(data_dir)} not initialized; {hint}"
+    from sciplat.errors import SciplatError
+    from sciplat.terraform import Terraform
+    from sciplat.workflow import terraform_root
+
+    tf = Terraform(terraform_root(), env={"TF_DATA_DIR": str(data_dir.resolve()), "TF_INPUT": "0"})
+    try:
+        doc = tf.json(["output", "-json"])
+        return parse_outputs(doc, "terraform output -json"), ""
+    except (SciplatError, OSError) as exc:
+        reason = next((line for line in str(exc).splitlines() if line.strip()), "failed")
+        return None, f"no Terraform outputs ({reason.strip()}); {hint}"
 
 
 def is_digest(value: str | None) -> bool:
