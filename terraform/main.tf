@@ -2,13 +2,22 @@
 # `sciplat render ENV` writes; nothing here names an environment.
 
 locals {
+  # Every API a resource of this root or its modules calls (tests/test_tf_apis.py checks this list
+  # against a table from resource type to API). serviceusage and cloudresourcemanager are not
+  # here: Terraform needs them to enable the others, so they are on before the first plan
+  # (docs/operations.md, "The CI identity").
   services = [
     "artifactregistry.googleapis.com",
     "cloudscheduler.googleapis.com",
     "compute.googleapis.com",
     "container.googleapis.com",
+    "containerfilesystem.googleapis.com", # image streaming (gcfs_config on the user pools)
     "file.googleapis.com",
+    "iam.googleapis.com",
+    "logging.googleapis.com",
+    "monitoring.googleapis.com",
     "secretmanager.googleapis.com",
+    "workflowexecutions.googleapis.com", # Cloud Scheduler starts the backup workflow through it
     "workflows.googleapis.com",
   ]
 

@@ -14,8 +14,13 @@ output "cluster_location" {
 }
 
 output "cluster_endpoint" {
-  description = "Public control-plane address (reachable from the authorized networks only)."
+  description = "IP address of the control plane's public endpoint (reachable from the authorized networks only)."
   value       = module.gke.endpoint
+}
+
+output "cluster_dns_endpoint" {
+  description = "DNS-based control-plane endpoint (IAM-authorized, reachable from anywhere): `gcloud container clusters get-credentials NAME --location LOCATION --dns-endpoint` uses it."
+  value       = module.gke.dns_endpoint
 }
 
 output "mirror_prefixes" {

@@ -4,20 +4,21 @@ provider "google" {
   default_labels = var.labels
 }
 
-# The Kubernetes and Helm providers reach the cluster created in this same root through its public
-# endpoint (restricted to the authorized networks) with the caller's Google access token.
+# The Kubernetes and Helm providers reach the cluster created in this same root through its
+# DNS-based control-plane endpoint with the caller's Google access token. That endpoint is
+# authorized by IAM (container.clusters.connect), not by source address, so CI runners outside the
+# authorized networks reach it too; it serves a publicly trusted certificate, so no cluster CA is
+# passed (the cluster's own CA does not sign it, and passing it fails the TLS handshake).
 data "google_client_config" "current" {}
 
 provider "kubernetes" {
-  host                   = "https://${module.gke.endpoint}"
-  token                  = data.google_client_config.current.access_token
-  cluster_ca_certificate = base64decode(module.gke.ca_certificate)
+  host  = "https://${module.gke.dns_endpoint}"
+  token = data.google_client_config.current.access_token
 }
 
 provider "helm" {
   kubernetes = {
-    host                   = "https://${module.gke.endpoint}"
-    token                  = data.google_client_config.current.access_token
-    cluster_ca_certificate = base64decode(module.gke.ca_certificate)
+    host  = "https://${module.gke.dns_endpoint}"
+    token = data.google_client_config.current.access_token
   }
 }

@@ -124,6 +124,29 @@ def test_stateful_resources_are_protected() -> None:
     assert gke_vars["deletion_protection"]["default"] is True
 
 
+def test_kubernetes_and_helm_reach_the_cluster_by_its_dns_endpoint() -> None:
+    """The DNS endpoint is IAM-authorized (CI runners reach it) and publicly trusted: no CA."""
+    providers = {
+        name.strip('"'): body
+        for block in load(REPO_ROOT / "terraform" / "providers.tf")["provider"]
+        for name, body in block.items()
+    }
+    token = "${data.google_client_config.current.access_token}"
+    for name, conn in (
+        ("kubernetes", providers["kubernetes"]),
+        ("helm", providers["helm"]["kubernetes"]),
+    ):
+        assert unquote(conn["host"]) == "https://${module.gke.dns_endpoint}", name
+        assert conn["token"] == token, name
+        assert "cluster_ca_certificate" not in conn, f"{name}: the DNS endpoint needs no cluster CA"
+    gke_outputs = (REPO_ROOT / "modules/gke/outputs.tf").read_text(encoding="utf-8")
+    assert re.search(
+        r'output "dns_endpoint" \{[^}]*value\s*=\s*google_container_cluster\.this\.'
+        r"control_plane_endpoints_config\[0\]\.dns_endpoint_config\[0\]\.endpoint\n",
+        gke_outputs,
+    ), "dns_endpoint is the DNS endpoint's own `endpoint`, not the cluster's IP `endpoint`"
+
+
 def test_autoscaled_pools_ignore_node_counts() -> None:
     found = resources(REPO_ROOT / "modules/gke")
     pools = {n: b for (t, n), b in found.items() if t == "google_container_node_pool"}

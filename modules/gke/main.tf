@@ -1,4 +1,6 @@
-# A private GKE cluster with a restricted public endpoint, a `core` pool for the Hub, the proxy and
+# A private GKE cluster with a DNS-based control-plane endpoint (IAM-authorized: Terraform, CI and
+# operators reach it from anywhere with a Google token that holds container.clusters.connect) and
+# an IP endpoint restricted to the authorized networks, a `core` pool for the Hub, the proxy and
 # system pods, and one or more `user` pools for labs, all running as a least-privilege service
 # account.
 
@@ -72,6 +74,15 @@ resource "google_container_cluster" "this" {
 
     master_global_access_config {
       enabled = false
+    }
+  }
+
+  # The DNS endpoint (gke-<id>.<region>.gke.goog) is authorized by IAM, not by source address, and
+  # serves a publicly trusted certificate: GitHub-hosted runners reach it without an allow-list,
+  # and the Kubernetes and Helm providers use it with an access token and no cluster CA.
+  control_plane_endpoints_config {
+    dns_endpoint_config {
+      allow_external_traffic = true
     }
   }
 

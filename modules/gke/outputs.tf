@@ -13,13 +13,18 @@ output "location" {
   value       = google_container_cluster.this.location
 }
 
+output "dns_endpoint" {
+  description = "DNS name of the control plane (IAM-authorized, publicly trusted certificate): the host Terraform, CI and `sciplat verify` use."
+  value       = google_container_cluster.this.control_plane_endpoints_config[0].dns_endpoint_config[0].endpoint
+}
+
 output "endpoint" {
-  description = "Public address of the control plane (reachable from the authorized networks only)."
+  description = "IP address of the control plane's public endpoint (reachable from the authorized networks only)."
   value       = google_container_cluster.this.endpoint
 }
 
 output "ca_certificate" {
-  description = "Base64 PEM of the cluster CA, for the Kubernetes and Helm providers."
+  description = "Base64 PEM of the cluster CA, for clients of the IP endpoint (the DNS endpoint needs none)."
   value       = google_container_cluster.this.master_auth[0].cluster_ca_certificate
   sensitive   = true
 }

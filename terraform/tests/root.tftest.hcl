@@ -241,8 +241,39 @@ run "modules_are_wired" {
     error_message = "the Hub's URL and namespace"
   }
   assert {
-    condition     = toset(keys(google_project_service.apis)) == toset(["artifactregistry.googleapis.com", "cloudscheduler.googleapis.com", "compute.googleapis.com", "container.googleapis.com", "file.googleapis.com", "secretmanager.googleapis.com", "workflows.googleapis.com"])
+    condition     = toset(keys(google_project_service.apis)) == toset(["artifactregistry.googleapis.com", "cloudscheduler.googleapis.com", "compute.googleapis.com", "container.googleapis.com", "containerfilesystem.googleapis.com", "file.googleapis.com", "iam.googleapis.com", "logging.googleapis.com", "monitoring.googleapis.com", "secretmanager.googleapis.com", "workflowexecutions.googleapis.com", "workflows.googleapis.com"])
     error_message = "exactly the APIs the platform uses"
+  }
+  assert {
+    condition     = google_project_service.apis["containerfilesystem.googleapis.com"].disable_on_destroy == false
+    error_message = "image streaming on the user pools needs the Container File System API"
+  }
+}
+
+run "cluster_is_reached_by_its_dns_endpoint" {
+  command = plan
+
+  override_resource {
+    target          = module.gke.google_container_cluster.this
+    override_during = plan
+    values = {
+      endpoint = "203.0.113.10"
+      # A nested block's values are given as one object, applied to each configured block.
+      control_plane_endpoints_config = {
+        dns_endpoint_config = {
+          endpoint = "gke-0123456789abcdef-sciplat-test.us-central1.gke.goog"
+        }
+      }
+    }
+  }
+
+  assert {
+    condition     = output.cluster_dns_endpoint == "gke-0123456789abcdef-sciplat-test.us-central1.gke.goog"
+    error_message = "the DNS endpoint (what the kubernetes and helm providers use) is the cluster's dns_endpoint_config endpoint"
+  }
+  assert {
+    condition     = output.cluster_endpoint == "203.0.113.10"
+    error_message = "cluster_endpoint stays the IP endpoint"
   }
 }
 

@@ -10,6 +10,19 @@ mock_provider "google" {
       member = "serviceAccount:sciplat-test-nodes@sciplat-test.iam.gserviceaccount.com"
     }
   }
+
+  # The API fills in the DNS name; the cluster's top-level `endpoint` is the IP endpoint.
+  mock_resource "google_container_cluster" {
+    defaults = {
+      endpoint = "203.0.113.10"
+      # A nested block's values are given as one object, applied to each configured block.
+      control_plane_endpoints_config = {
+        dns_endpoint_config = {
+          endpoint = "gke-0123456789abcdef-sciplat-test.us-central1.gke.goog"
+        }
+      }
+    }
+  }
 }
 
 variables {
@@ -111,6 +124,27 @@ run "cluster_is_private_and_hardened" {
   assert {
     condition     = google_container_cluster.this.node_config[0].shielded_instance_config[0].enable_secure_boot == true
     error_message = "even the temporary default pool boots securely"
+  }
+}
+
+run "control_plane_is_reached_by_dns_name_with_iam" {
+  command = plan
+
+  assert {
+    condition     = google_container_cluster.this.control_plane_endpoints_config[0].dns_endpoint_config[0].allow_external_traffic == true
+    error_message = "the DNS endpoint must accept traffic from outside Google Cloud (CI runners)"
+  }
+  assert {
+    condition     = output.dns_endpoint == "gke-0123456789abcdef-sciplat-test.us-central1.gke.goog"
+    error_message = "dns_endpoint is the DNS endpoint's own `endpoint` attribute"
+  }
+  assert {
+    condition     = output.endpoint == "203.0.113.10" && output.dns_endpoint != output.endpoint
+    error_message = "endpoint stays the IP endpoint, which only the authorized networks reach"
+  }
+  assert {
+    condition     = google_container_cluster.this.master_authorized_networks_config[0].gcp_public_cidrs_access_enabled == false
+    error_message = "the IP endpoint stays closed to Google's public ranges"
   }
 }
 
