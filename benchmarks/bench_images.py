@@ -24,9 +24,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from sciplat.images.localregistry import LocalRegistry, Pusher, registry_available
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the test helpers in tests/
+
 from sciplat.images.registry import RegistryClient
+from tests.localregistry import LocalRegistry, Pusher, registry_available
 
 REPO = "bench/sciplat-lab"
 

@@ -29,9 +29,9 @@ import httpx
 import pytest
 import yaml
 
-from sciplat.images.localregistry import LocalRegistry, Pusher, fill_realistic, registry_available
 from sciplat.images.policy import Policy, select
 from sciplat.images.registry import RegistryClient, RegistryError
+from tests.localregistry import LocalRegistry, Pusher, fill_realistic, registry_available
 
 pytestmark = pytest.mark.integration
 
