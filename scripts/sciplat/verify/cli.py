@@ -296,8 +296,8 @@ def _print_nodes(console: Any, result: Any) -> None:
     from rich.table import Table
 
     details = result.details
-    rows = details["nodes"]
-    shown = rows[:NODE_ROWS]
+    rows = details["nodes"]  # incomplete nodes first
+    shown = rows if len(rows) <= NODE_ROWS else [r for r in rows if not r["ready"]][:NODE_ROWS]
     n_images = len(details["images"])
     header = f"prepull: {details['ready_nodes']} of {details['total_nodes']} nodes ready"
     ds = details.get("daemonset")
@@ -305,6 +305,9 @@ def _print_nodes(console: Any, result: Any) -> None:
         header += (
             f" (puller: {ds['desired']} desired, {ds['ready']} ready, {ds['updated']} updated)"
         )
+    if not shown:
+        console.print(header, markup=False)
+        return
     if console.is_terminal:
         table = Table(title=header, title_justify="left")
         for column in ("Node", "Pool", "Images", "Missing"):
@@ -330,4 +333,9 @@ def _print_nodes(console: Any, result: Any) -> None:
                 markup=False,
             )
     if len(rows) > len(shown):
-        console.print(f"  ... and {len(rows) - len(shown)} more nodes (--json lists them all)")
+        rest = rows[len(shown) :]
+        ready = sum(1 for r in rest if r["ready"])
+        console.print(
+            f"  ... and {len(rest)} more nodes, {ready} of them ready (--json lists them all)",
+            markup=False,
+        )
