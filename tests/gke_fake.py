@@ -109,6 +109,13 @@ def cluster_payload(tfvars: dict[str, Any]) -> dict[str, Any]:
         "resourceLabels": {"cluster": c["name"], **tfvars["labels"]},
         "releaseChannel": {"channel": c["release_channel"]},
         "masterAuth": {"clusterCaCertificate": CA},
+        "controlPlaneEndpointsConfig": {
+            "dnsEndpointConfig": {
+                "endpoint": f"gke-4f1b2c3d4e5f6071-{project}.{region}.gke.goog",
+                "allowExternalTraffic": True,
+            },
+            "ipEndpointsConfig": {"enabled": True, "enablePublicEndpoint": True},
+        },
         "networkConfig": {"datapathProvider": "ADVANCED_DATAPATH"},
         "privateClusterConfig": {
             "enablePrivateNodes": True,

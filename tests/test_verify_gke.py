@@ -107,9 +107,12 @@ def test_pools_added_or_removed_by_hand_and_release_channel_are_drift(
     extra["name"] = "adhoc"
     cluster["nodePools"] = [p for p in cluster["nodePools"] if p["name"] != "core"] + [extra]
     cluster["releaseChannel"] = {"channel": "RAPID"}
+    del cluster["controlPlaneEndpointsConfig"]["dnsEndpointConfig"]["allowExternalTraffic"]
     result = read_and_check(fake, expected)
     assert result.problems == [
         "drift: cluster: release_channel.channel: expected STABLE, actual RAPID",
+        "drift: cluster: control_plane_endpoints_config.dns_endpoint_config."
+        "allow_external_traffic: expected true, actual false",
         "drift: node pool core: (pool): expected present, actual missing",
         "drift: node pool adhoc: (pool): expected absent, actual present",
     ]

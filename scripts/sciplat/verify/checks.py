@@ -540,6 +540,11 @@ def check_cluster(
     if locations and locations != sorted(expected.zones):
         record("cluster", "locations", sorted(expected.zones), locations)
 
+    dns_path = "control_plane_endpoints_config.dns_endpoint_config.allow_external_traffic"
+    dns_access = _get(cluster, *dns_path.split("."), default=False)
+    if dns_access is not True:
+        record("cluster", dns_path, True, dns_access)
+
     planned = expected_pools(expected)
     actual = {p.get("name"): p for p in pools}
     for name, fields in planned.items():

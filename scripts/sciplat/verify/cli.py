@@ -197,17 +197,22 @@ def _kube_client(kubeconfig: Path | None, context: str | None, gke: Any) -> Any:
         return api
     client = gke.get()
     found = client.read()
+    # The DNS-based endpoint (IAM-authorized, a publicly trusted certificate) when the cluster
+    # has one, as the gke module configures it; else the IP endpoint with the cluster's CA.
+    dns = (
+        (found.cluster.get("control_plane_endpoints_config") or {}).get("dns_endpoint_config") or {}
+    ).get("endpoint")
     endpoint = found.cluster.get("endpoint")
     ca = (found.cluster.get("master_auth") or {}).get("cluster_ca_certificate")
-    token = _token(client.credentials)
-    if not endpoint or not ca:
+    if not dns and not (endpoint and ca):
         from sciplat.verify.kube import Unreachable
 
         raise Unreachable(
             f"Cluster {client.expected.cluster_name} has no endpoint yet: "
             "is it still being created?"
         )
-    return client_for_cluster(endpoint, ca, token)
+    token = _token(client.credentials)
+    return client_for_cluster(dns, None, token) if dns else client_for_cluster(endpoint, ca, token)
 
 
 def _token(credentials: Any) -> str:

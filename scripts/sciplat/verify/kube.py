@@ -101,8 +101,10 @@ def client_from_kubeconfig(path: Path, context: str | None) -> tuple[ApiClient, 
     return client.ApiClient(configuration), configuration.host
 
 
-def client_for_cluster(endpoint: str, ca_certificate: str, token: str) -> ApiClient:
-    """An ApiClient for a GKE cluster's endpoint, its CA (base64 PEM) and an access token."""
+def client_for_cluster(endpoint: str, ca_certificate: str | None, token: str) -> ApiClient:
+    """An ApiClient for a GKE control-plane endpoint and an access token: the IP endpoint with
+    the cluster's CA (base64 PEM), or the DNS endpoint (publicly trusted, `ca_certificate` None).
+    """
     import tempfile
 
     from kubernetes import client
@@ -111,9 +113,13 @@ def client_for_cluster(endpoint: str, ca_certificate: str, token: str) -> ApiCli
     configuration.host = f"https://{endpoint}"
     configuration.api_key = {"BearerToken": token}
     configuration.api_key_prefix = {"BearerToken": "Bearer"}
-    with tempfile.NamedTemporaryFile("wb", suffix=".crt", delete=False) as handle:
-        handle.write(base64.b64decode(ca_certificate))
-    configuration.ssl_ca_cert = handle.name
+    if ca_certificate:
+        import atexit
+
+        with tempfile.NamedTemporaryFile("wb", suffix=".crt", delete=False) as handle:
+            handle.write(base64.b64decode(ca_certificate))
+        atexit.register(os.unlink, handle.name)
+        configuration.ssl_ca_cert = handle.name
     configuration.retries = 1
     return client.ApiClient(configuration)
 
