@@ -70,6 +70,7 @@ module "gke" {
   authorized_networks    = var.cluster.authorized_networks
   core_pool              = var.core_pool
   user_pools             = var.user_pools
+  extra_pools            = var.extra_pools
 }
 
 module "filestore" {

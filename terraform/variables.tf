@@ -216,6 +216,36 @@ variable "user_pools" {
   }
 }
 
+variable "extra_pools" {
+  description = <<-EOT
+    Pools outside core and user (`node_pools.extra` and, with Dask, the `dask` pool sized by the
+    capacity plan): name, machine_type, disk_type, disk_size_gib, spot, max_pods_per_node,
+    min_nodes, max_nodes, labels (node labels, including sciplat.io/pool = name), dedicated
+    (taint sciplat.io/dedicated=<name>:NoSchedule so only pods pinned to the pool run there).
+  EOT
+  type = list(object({
+    name              = string
+    machine_type      = string
+    disk_type         = string
+    disk_size_gib     = number
+    spot              = bool
+    max_pods_per_node = number
+    min_nodes         = number
+    max_nodes         = number
+    labels            = map(string)
+    dedicated         = bool
+  }))
+
+  validation {
+    condition     = length(distinct([for p in var.extra_pools : p.name])) == length(var.extra_pools) && alltrue([for p in var.extra_pools : !contains(concat(["core"], [for u in var.user_pools : u.name]), p.name)])
+    error_message = "extra_pools[*].name must be unique and differ from core and the user pools."
+  }
+  validation {
+    condition     = alltrue([for p in var.extra_pools : lookup(p.labels, "sciplat.io/pool", "") == p.name && p.min_nodes >= 0 && p.max_nodes >= p.min_nodes && p.max_nodes >= 1])
+    error_message = "extra_pools[*] need the label sciplat.io/pool = <name> and 0 <= min_nodes <= max_nodes, max_nodes >= 1."
+  }
+}
+
 variable "filestore" {
   description = <<-EOT
     Filestore NFS storage (`storage.*`): home (name, share_name, tier and capacity_gib from the

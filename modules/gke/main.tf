@@ -19,7 +19,8 @@ locals {
     "roles/artifactregistry.reader",
   ]
 
-  user_pools = { for p in var.user_pools : p.name => p }
+  user_pools  = { for p in var.user_pools : p.name => p }
+  extra_pools = { for p in var.extra_pools : p.name => p }
 }
 
 resource "google_service_account" "nodes" {
@@ -301,6 +302,75 @@ resource "google_container_node_pool" "user" {
 
     gcfs_config {
       enabled = each.value.image_streaming
+    }
+
+    shielded_instance_config {
+      enable_secure_boot          = true
+      enable_integrity_monitoring = true
+    }
+
+    workload_metadata_config {
+      mode = "GKE_METADATA"
+    }
+
+    metadata = {
+      disable-legacy-endpoints = "true"
+    }
+  }
+
+  lifecycle {
+    # The autoscaler owns the node count: never a diff.
+    ignore_changes = [initial_node_count, node_count]
+  }
+}
+
+# Pools outside core and user (node_pools.extra, the dask pool): each node carries
+# sciplat.io/pool=<name>, and a dedicated pool's taint keeps everything not pinned to it away.
+resource "google_container_node_pool" "extra" {
+  for_each = local.extra_pools
+
+  project  = var.project_id
+  name     = each.key
+  location = local.location
+  cluster  = google_container_cluster.this.name
+
+  max_pods_per_node  = each.value.max_pods_per_node
+  initial_node_count = var.regional_cluster ? ceil(each.value.min_nodes / length(var.zones)) : each.value.min_nodes
+
+  autoscaling {
+    total_min_node_count = each.value.min_nodes
+    total_max_node_count = each.value.max_nodes
+    location_policy      = "ANY"
+  }
+
+  management {
+    auto_repair  = true
+    auto_upgrade = true
+  }
+
+  upgrade_settings {
+    max_surge       = 1
+    max_unavailable = 0
+  }
+
+  node_config {
+    machine_type    = each.value.machine_type
+    disk_type       = each.value.disk_type
+    disk_size_gb    = each.value.disk_size_gib
+    image_type      = "COS_CONTAINERD"
+    spot            = each.value.spot
+    service_account = google_service_account.nodes.email
+    oauth_scopes    = ["https://www.googleapis.com/auth/cloud-platform"]
+    labels          = merge(var.labels, each.value.labels)
+    resource_labels = var.labels
+
+    dynamic "taint" {
+      for_each = each.value.dedicated ? [each.key] : []
+      content {
+        key    = "sciplat.io/dedicated"
+        value  = taint.value
+        effect = "NO_SCHEDULE"
+      }
     }
 
     shielded_instance_config {

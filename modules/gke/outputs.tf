@@ -43,3 +43,8 @@ output "user_pool_names" {
   description = "Names of the user node pools."
   value       = [for p in google_container_node_pool.user : p.name]
 }
+
+output "extra_pool_names" {
+  description = "Names of the pools outside core and user (node_pools.extra, the dask pool)."
+  value       = [for p in google_container_node_pool.extra : p.name]
+}

@@ -221,3 +221,33 @@ variable "user_pools" {
     error_message = "user_pools[*] need disk_type pd-ssd or pd-balanced and 0 <= min_nodes <= max_nodes."
   }
 }
+
+variable "extra_pools" {
+  description = "Pools outside core and user (node_pools.extra and the dask pool): name, machine_type, disk_type, disk_size_gib, spot, max_pods_per_node, min_nodes, max_nodes (totals over all zones), labels (must include sciplat.io/pool = name), dedicated (taint sciplat.io/dedicated=<name>:NoSchedule)."
+  type = list(object({
+    name              = string
+    machine_type      = string
+    disk_type         = string
+    disk_size_gib     = number
+    spot              = bool
+    max_pods_per_node = number
+    min_nodes         = number
+    max_nodes         = number
+    labels            = map(string)
+    dedicated         = bool
+  }))
+  default = []
+
+  validation {
+    condition     = length(distinct([for p in var.extra_pools : p.name])) == length(var.extra_pools) && alltrue([for p in var.extra_pools : !contains(concat(["core"], [for u in var.user_pools : u.name]), p.name)])
+    error_message = "extra_pools[*].name must be unique and differ from core and the user pools."
+  }
+  validation {
+    condition     = alltrue([for p in var.extra_pools : lookup(p.labels, "sciplat.io/pool", "") == p.name && !contains(keys(p.labels), "hub.jupyter.org/node-purpose")])
+    error_message = "extra_pools[*].labels must carry sciplat.io/pool = <name> and no JupyterHub node purpose."
+  }
+  validation {
+    condition     = alltrue([for p in var.extra_pools : contains(["pd-ssd", "pd-balanced", "pd-standard"], p.disk_type) && p.min_nodes >= 0 && p.max_nodes >= p.min_nodes && p.max_nodes >= 1])
+    error_message = "extra_pools[*] need a pd-ssd, pd-balanced or pd-standard disk and 0 <= min_nodes <= max_nodes, max_nodes >= 1."
+  }
+}

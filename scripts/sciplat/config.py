@@ -313,6 +313,9 @@ def _cross_field(data: dict[str, Any], doc: _Document, filename: str, stem: str)
         lambda: _rule_hub(data, add),
         lambda: _rule_mirror(data, add),
         lambda: _rule_volumes(data, add),
+        lambda: _rule_extra_pools(data, add),
+        lambda: _rule_dask(data, add),
+        lambda: _rule_budget(data, add),
     )
     for rule in rules:
         try:
@@ -463,6 +466,75 @@ def _rule_volumes(data: dict[str, Any], add: Any) -> None:
         for system in SYSTEM_DIRS:
             if _under(mount, system):
                 add((*base, "mount_path"), f"{mount} is inside the system directory {system}")
+
+
+def _rule_extra_pools(data: dict[str, Any], add: Any) -> None:
+    from sciplat.capacity import machines
+
+    taken = {"core", *(pool["name"] for pool in data["node_pools"]["user"])}
+    if data["dask"]["enabled"]:
+        taken.add("dask")
+    seen: set[str] = set()
+    for i, pool in enumerate(data["node_pools"]["extra"]):
+        base = ("node_pools", "extra", i)
+        if pool["name"] in taken or pool["name"] in seen:
+            add((*base, "name"), f"pool name {pool['name']!r} is used twice")
+        seen.add(pool["name"])
+        if pool["min_nodes"] > pool["max_nodes"]:
+            add((*base, "min_nodes"), "must not exceed max_nodes")
+        if pool["max_nodes"] < 1:
+            add((*base, "max_nodes"), "a pool needs max_nodes >= 1")
+        if machines.lookup(pool["machine_type"]) is None:
+            add((*base, "machine_type"), _unknown_machine(pool["machine_type"]))
+        keys = [label.split("=", 1)[0] for label in pool["labels"]]
+        for j, key in enumerate(keys):
+            if key == "sciplat.io/pool" or key.startswith("hub.jupyter.org/"):
+                add((*base, "labels", j), f"label {key!r} is set by the platform")
+            elif key in keys[:j]:
+                add((*base, "labels", j), f"label {key!r} is set twice")
+
+
+def _rule_dask(data: dict[str, Any], add: Any) -> None:
+    from sciplat.capacity import allocatable, machines
+
+    dask = data["dask"]
+    if not dask["enabled"]:
+        return
+    limits = dask["per_user"]
+    for kind, unit in (("cores", "cores"), ("memory_gib", "GiB")):
+        smallest = dask["scheduler"][kind] + dask["worker"][kind]
+        limit = limits[f"max_{kind}"]
+        if limit < smallest:
+            add(
+                ("dask", "per_user", f"max_{kind}"),
+                f"{limit:g} {unit} cannot hold a scheduler and one worker ({smallest:g} {unit})",
+            )
+    machine = machines.lookup(dask["pool"]["machine_type"])
+    if machine is None:
+        add(("dask", "pool", "machine_type"), _unknown_machine(dask["pool"]["machine_type"]))
+        return
+    alloc = allocatable(machine, boot_disk_gib=dask["pool"]["disk_size_gib"])
+    for role in ("worker", "scheduler"):
+        if dask[role]["cores"] > alloc.cpu_cores or dask[role]["memory_gib"] > alloc.memory_gib:
+            add(
+                ("dask", role),
+                f"a {role} ({dask[role]['cores']:g} cores, {dask[role]['memory_gib']:g} GiB) "
+                f"does not fit a {machine.name} ({alloc.cpu_cores:.2f} cores, "
+                f"{alloc.memory_gib:.2f} GiB allocatable)",
+            )
+
+
+def _rule_budget(data: dict[str, Any], add: Any) -> None:
+    budget = data["budget"]
+    if not budget["enabled"]:
+        return
+    if not budget.get("billing_account"):
+        add(("budget", "billing_account"), "a budget needs the billing account that pays")
+    if not budget["notify_emails"]:
+        add(("budget", "notify_emails"), "name at least one address to alert")
+    thresholds = budget["thresholds_percent"]
+    if thresholds != sorted(set(thresholds)):
+        add(("budget", "thresholds_percent"), "list each threshold once, in increasing order")
 
 
 def _bucket_problems(bucket: str, add: Any) -> None:

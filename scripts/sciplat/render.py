@@ -87,6 +87,7 @@ def render_tfvars(
             "max_nodes": sizing["core_pool"]["max_nodes"],
         },
         "user_pools": user_pools,
+        "extra_pools": _extra_pools(sizing),
         "filestore": {
             "home": {
                 "name": f"{cluster['name']}-home",
@@ -128,6 +129,30 @@ def render_tfvars(
             "volumes": [_volume(v) for v in hub["volumes"]],
         },
     }
+
+
+# Node label and taint key of the pools outside core and user: what pins a service to its pool.
+POOL_LABEL = "sciplat.io/pool"
+DEDICATED_TAINT = "sciplat.io/dedicated"
+
+
+def _extra_pools(sizing: dict[str, Any]) -> list[dict[str, Any]]:
+    """node_pools.extra and the dask pool, with bounds from the capacity plan."""
+    return [
+        {
+            "name": pool["name"],
+            "machine_type": pool["machine_type"],
+            "disk_type": pool["disk_type"],
+            "disk_size_gib": pool["disk_size_gib"],
+            "spot": pool["spot"],
+            "max_pods_per_node": pool["max_pods_per_node"],
+            "min_nodes": pool["min_nodes"],
+            "max_nodes": pool["max_nodes"],
+            "labels": {**pool["labels"], POOL_LABEL: pool["name"]},
+            "dedicated": pool["dedicated"],
+        }
+        for pool in sizing["extra_pools"]
+    ]
 
 
 def _volume(vol: dict[str, Any]) -> dict[str, Any]:

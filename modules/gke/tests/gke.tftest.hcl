@@ -447,3 +447,47 @@ run "rejects_core_pool_without_nodes" {
 
   expect_failures = [var.core_pool]
 }
+
+run "extra_pools_are_pinned_by_label_and_taint" {
+  command = plan
+
+  variables {
+    extra_pools = [
+      { name = "viz", machine_type = "n2-highmem-8", disk_type = "pd-balanced", disk_size_gib = 100, spot = false, max_pods_per_node = 32, min_nodes = 0, max_nodes = 2, labels = { "sciplat.io/pool" = "viz", "sciplat.io/workload" = "visualisation" }, dedicated = true },
+      { name = "dask", machine_type = "n2-standard-8", disk_type = "pd-balanced", disk_size_gib = 100, spot = true, max_pods_per_node = 32, min_nodes = 0, max_nodes = 5, labels = { "sciplat.io/pool" = "dask" }, dedicated = false },
+    ]
+  }
+
+  assert {
+    condition     = google_container_node_pool.extra["viz"].node_config[0].labels["sciplat.io/pool"] == "viz" && google_container_node_pool.extra["viz"].node_config[0].labels["sciplat.io/workload"] == "visualisation"
+    error_message = "an extra pool's nodes carry sciplat.io/pool=<name> and its own labels"
+  }
+  assert {
+    condition     = !contains(keys(google_container_node_pool.extra["viz"].node_config[0].labels), "hub.jupyter.org/node-purpose")
+    error_message = "no lab is scheduled on an extra pool: it has no JupyterHub node purpose"
+  }
+  assert {
+    condition     = [for t in google_container_node_pool.extra["viz"].node_config[0].taint : "${t.key}=${t.value}:${t.effect}"] == ["sciplat.io/dedicated=viz:NO_SCHEDULE"]
+    error_message = "a dedicated pool is tainted so only pods pinned to it run there"
+  }
+  assert {
+    condition     = length(google_container_node_pool.extra["dask"].node_config[0].taint) == 0 && google_container_node_pool.extra["dask"].node_config[0].spot == true
+    error_message = "a pool that is not dedicated has no taint; spot as configured"
+  }
+  assert {
+    condition     = google_container_node_pool.extra["dask"].autoscaling[0].total_min_node_count == 0 && google_container_node_pool.extra["dask"].autoscaling[0].total_max_node_count == 5
+    error_message = "autoscaling bounds come from the plan"
+  }
+}
+
+run "extra_pool_named_like_a_user_pool_is_refused" {
+  command = plan
+
+  variables {
+    extra_pools = [
+      { name = "user", machine_type = "n2-highmem-8", disk_type = "pd-balanced", disk_size_gib = 100, spot = false, max_pods_per_node = 32, min_nodes = 0, max_nodes = 2, labels = { "sciplat.io/pool" = "user" }, dedicated = true },
+    ]
+  }
+
+  expect_failures = [var.extra_pools]
+}

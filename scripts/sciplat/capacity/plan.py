@@ -625,11 +625,22 @@ class Planner:
             )
             warnings.extend(fit.notes)
 
+        # Pools outside core and user: the environment's extra pools and the dask pool.
+        from sciplat.capacity import lab
+
+        ds_cpu, ds_mem, ds_pods, _ = _daemonsets(self.network_policy, user_pool=False)
+        extras = lab.extra_pools(self.env, self.prices)
+        dask = lab.dask_plan(self.env, self.prices, (ds_cpu, ds_mem, ds_pods))
+        if dask is not None:
+            extras.append(dask["pool"])
+        extra_nodes_max = sum(p.max_nodes for p in extras)
+        pods_needed += sum(p.max_nodes * pod_block_size(p.max_pods_per_node) for p in extras)
+
         core_needed = self.core_nodes(peak)
         core_min = max(self.core_min, core_needed)
         core_max = max(self.core_max, core_needed)
         pods_needed += core_max * self.core_block
-        total_nodes = user_nodes_max + core_max
+        total_nodes = user_nodes_max + core_max + extra_nodes_max
         if total_nodes > self.cluster_node_limit:
             raise CapacityError(
                 "node_pools",
@@ -748,6 +759,17 @@ class Planner:
                 "management fee",
             ),
         ]
+        for pool in extras:
+            lines.append(
+                _line(
+                    f"{pool.name} pool",
+                    pool.node_hours,
+                    "node-hour",
+                    None,
+                    pool.monthly_usd,
+                    pool.detail,
+                )
+            )
         monthly = sum(line["monthly_usd"] for line in lines)
         fit = self.primary
         user_pool = pools[0]
@@ -825,6 +847,11 @@ class Planner:
                 "lines": lines,
                 "prices": prices.describe(),
             },
+            "extra_pools": [p.to_dict() for p in extras],
+            "dask": None
+            if dask is None
+            else {k: v for k, v in dask.items() if k != "pool"} | {"pool": dask["pool"].name},
+            "budget": lab.budget_plan(self.env, monthly),
             "warnings": warnings,
         }
         return Sizing(data, warnings)

@@ -76,6 +76,7 @@ def _rows_summary(d: dict[str, Any]) -> list[tuple[str, str]]:
             "core pool",
             f"{core['machine_type']}: min {core['min_nodes']}, max {core['max_nodes']} nodes",
         ),
+        *_rows_lab(d),
         (
             "homes",
             f"{d['storage']['home_gib']:,.0f} GiB -> Filestore {home['tier']} "
@@ -102,7 +103,50 @@ def _rows_summary(d: dict[str, Any]) -> list[tuple[str, str]]:
             f"{_usd(d['cost']['monthly_usd'])} ({_usd(d['cost']['per_user_month_usd'])} per "
             "concurrent user)",
         ),
+        *_rows_budget(d),
     ]
+
+
+def _rows_budget(d: dict[str, Any]) -> list[tuple[str, str]]:
+    budget = d.get("budget")
+    if not budget:
+        return []
+    how = (
+        f"plan + {budget['margin_percent']:g}% margin"
+        if budget["source"] == "plan"
+        else "fixed in the environment file"
+    )
+    alerts = ", ".join(f"{t:g}%" for t in budget["thresholds_percent"])
+    forecast = budget.get("forecast_percent")
+    more = f"; forecast at {forecast:g}%" if forecast else ""
+    return [("budget", f"{_usd(budget['amount_usd'])} a month ({how}); alerts at {alerts}{more}")]
+
+
+def _rows_lab(d: dict[str, Any]) -> list[tuple[str, str]]:
+    """Rows for the pools outside core and user, and Dask (plans without them have none)."""
+    rows = []
+    for pool in d.get("extra_pools") or []:
+        what = f" for {pool['purpose']}" if pool["purpose"] else ""
+        rows.append(
+            (
+                f"{pool['name']} pool",
+                f"{pool['machine_type']}{' spot' if pool['spot'] else ''}: min "
+                f"{pool['min_nodes']}, max {pool['max_nodes']} nodes{what}",
+            )
+        )
+    dask = d.get("dask")
+    if dask:
+        limits = dask["per_user"]
+        rows.append(
+            (
+                "dask",
+                f"{dask['clusters']} clusters at once, each a scheduler + "
+                f"{dask['workers_per_cluster']} workers ({dask['cores_at_peak']:g} cores, "
+                f"{dask['memory_gib_at_peak']:g} GiB in all); per user {limits['max_clusters']} "
+                f"clusters, {limits['max_cores']:g} cores, {limits['max_memory_gib']:g} GiB",
+            )
+        )
+    return rows
 
 
 def constraints_table(d: dict[str, Any]) -> Table:

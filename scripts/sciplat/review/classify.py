@@ -216,12 +216,19 @@ def _widened(before: set[str], after: set[str]) -> list[str]:
 PURPOSE_LABEL = "hub.jupyter.org/node-purpose"
 
 
+POOL_LABEL = "sciplat.io/pool"
+
+
 def _pool_purpose(pool: Any) -> str:
-    """ "core" or "user": the JupyterHub node-purpose label, else the pool's name."""
+    """ "core" or "user": the JupyterHub node-purpose label; for the pools outside them (extra
+    pools, the dask pool) the name in their `sciplat.io/pool` label; else by the pool's name."""
     labels = _get(pool, "node_config", 0, "labels")
     purpose = labels.get(PURPOSE_LABEL) if isinstance(labels, dict) else None
     if isinstance(purpose, str):
         return purpose
+    named = labels.get(POOL_LABEL) if isinstance(labels, dict) else None
+    if isinstance(named, str):
+        return named
     return "core" if _get(pool, "name") == "core" else "user"
 
 
@@ -311,6 +318,23 @@ def classify_change(change: ResourceChange) -> list[Finding]:
                 f"{change.action}-core-pool",
                 "Recreates the core pool: the hub and proxy move to new nodes, so logins "
                 "pause for a few minutes; running labs keep running.",
+            )
+        )
+    elif (
+        kind == "google_container_node_pool"
+        and recreated
+        and _pool_purpose(change.before) not in ("core", "user")
+    ):
+        why_stateful = None  # no labs run there: only the services pinned to it move
+        name = _pool_purpose(change.before)
+        what = "running Dask clusters are lost" if name == "dask" else "its pods are evicted"
+        findings.append(
+            Finding(
+                WARNING,
+                addr,
+                f"{change.action}-{name}-pool",
+                f"{'Recreates' if change.action == 'replace' else 'Removes'} the {name} pool: "
+                f"{what} and what is pinned to it waits for new nodes; labs are not affected.",
             )
         )
     if change.action in ("delete", "replace") and why_stateful:
