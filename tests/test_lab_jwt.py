@@ -1,0 +1,163 @@
+"""The JWT header authenticator (modules/hub/values/hub/jwtauth.py), run in the Hub's Python with
+keys the harness generates and a JWKS it serves on 127.0.0.1 (tests/harness/jwt_login.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+HARNESS = REPO / "tests" / "harness" / "jwt_login.py"
+ISSUER = "https://login.sciplat.example.org"
+AUDIENCE = "https://stable.sciplat.example.org"
+
+pytestmark = pytest.mark.integration
+
+
+def hub_python() -> Path:
+    """The Hub's Python (`make hub-venv`): JupyterHub, PyJWT and cryptography of the hub image."""
+    named = os.environ.get("SCIPLAT_HUB_PYTHON")
+    path = Path(named) if named else REPO / ".venv-hub" / "bin" / "python"
+    if not path.is_file():
+        message = f"no Hub Python at {path}; run `make hub-venv`"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def claims(**extra: Any) -> dict[str, Any]:
+    return {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "u-42",
+        "exp": "+600",
+        "iat": "-5",
+        "preferred_username": "ada",
+        "uidNumber": 40001,
+        "gidNumber": 40001,
+        "isMemberOf": [{"name": "sciplat-users", "id": 50001}, "observers"],
+        **extra,
+    }
+
+
+def without(key: str) -> dict[str, Any]:
+    out = claims()
+    del out[key]
+    return out
+
+
+CASES: list[dict[str, Any]] = [
+    {"name": "valid", "claims": claims()},
+    {"name": "valid-bare", "claims": claims(), "form": "bare"},
+    {"name": "expired", "claims": claims(exp="-600")},
+    {"name": "wrong-audience", "claims": claims(aud="https://other.example.org")},
+    {"name": "wrong-issuer", "claims": claims(iss="https://evil.example.org")},
+    {"name": "wrong-signature", "claims": claims(), "key": "stranger"},
+    {"name": "unknown-kid", "claims": claims(), "key": "stranger", "kid": "stranger-1"},
+    {"name": "no-exp", "claims": without("exp")},
+    {"name": "no-aud", "claims": without("aud")},
+    {"name": "no-uid", "claims": without("uidNumber")},
+    {"name": "bare-username", "header": "ada"},
+    {"name": "bearer-username", "header": "Bearer ada"},
+    {"name": "no-header", "header": None},
+    {"name": "alg-none", "header": "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZGEifQ."},
+    {"name": "jwks-unreachable", "claims": claims(), "jwks": "unreachable"},
+]
+
+
+def run_harness(tmp_path: Path, cases: list[dict[str, Any]], **settings: Any) -> dict[str, Any]:
+    spec = {"issuer": ISSUER, "audience": AUDIENCE, "settings": settings, "cases": cases}
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    run = subprocess.run(
+        [str(hub_python()), str(HARNESS), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return run_harness(tmp_path_factory.mktemp("jwt"), CASES)
+
+
+def test_a_valid_token_maps_claims_to_user_uid_and_groups(results: dict[str, Any]) -> None:
+    for case in ("valid", "valid-bare"):
+        user = results[case]["user"]
+        assert user["name"] == "ada"
+        assert user["groups"] == ["observers", "sciplat-users"]
+        state = user["auth_state"]["jwt_user"]
+        assert (state["uid"], state["gid"], state["sub"]) == (40001, 40001, "u-42")
+        assert state["groups"] == {"sciplat-users": 50001, "observers": None}
+        assert results[case]["allowed"] is True
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("expired", "ExpiredSignatureError"),
+        ("wrong-audience", "InvalidAudienceError"),
+        ("wrong-issuer", "InvalidIssuerError"),
+        ("wrong-signature", "InvalidSignatureError"),
+        ("unknown-kid", "PyJWKClientError"),
+        ("no-exp", 'MissingRequiredClaimError: Token is missing the "exp" claim'),
+        ("no-aud", 'MissingRequiredClaimError: Token is missing the "aud" claim'),
+        ("no-uid", "the token has no UID in 'uidNumber'"),
+        ("bare-username", "the header does not hold a signed JWT"),
+        ("bearer-username", "the header does not hold a signed JWT"),
+        ("no-header", "no token in the header"),
+        ("alg-none", "algorithm 'none' is not accepted"),
+        ("jwks-unreachable", "cannot fetch the issuer's keys"),
+    ],
+)
+def test_every_bad_token_is_refused_with_its_reason(
+    results: dict[str, Any], case: str, reason: str
+) -> None:
+    assert "user" not in results[case], results[case]
+    assert reason in results[case]["refused"]
+    assert "from 10.0.0.7" in results[case]["refused"]
+
+
+def test_the_hub_uses_the_authenticator_and_its_login_handler(results: dict[str, Any]) -> None:
+    assert results["_class"] == "JWTHeaderAuthenticator"
+    assert results["_handlers"] == [["/login", "JWTLoginHandler"]]
+
+
+def test_allowed_groups_limit_who_may_log_in(tmp_path: Path) -> None:
+    out = run_harness(
+        tmp_path,
+        [
+            {"name": "member", "claims": claims()},
+            {"name": "outsider", "claims": claims(isMemberOf=["visitors"])},
+        ],
+        allowed_groups=["sciplat-users"],
+    )
+    assert out["member"]["allowed"] is True
+    assert out["outsider"]["allowed"] is False
+
+
+def test_claim_names_come_from_the_settings(tmp_path: Path) -> None:
+    token_claims = claims(email="ada@example.org", uid=41000, groups=["g1"])
+    out = run_harness(
+        tmp_path,
+        [{"name": "custom", "claims": token_claims}],
+        username_claim="email",
+        uid_claim="uid",
+        gid_claim="gid",
+        groups_claim="groups",
+        header_name="Authorization",
+    )
+    user = out["custom"]["user"]
+    assert user["name"] == "ada@example.org"
+    assert user["auth_state"]["jwt_user"]["uid"] == 41000
+    assert user["auth_state"]["jwt_user"]["gid"] == 41000  # no gid claim: the UID
+    assert user["groups"] == ["g1"]
