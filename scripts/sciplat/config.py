@@ -15,12 +15,14 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from sciplat.errors import ConfigError, Problem
+
+if TYPE_CHECKING:
+    import jsonschema
 
 Path_ = tuple[str | int, ...]
 
@@ -79,7 +81,7 @@ def _line_for(lines: dict[Path_, int], path: Path_) -> int:
 def parse_yaml(text: str, filename: str) -> _Document:
     """Parse one YAML document, keeping key lines and rejecting duplicate keys."""
     problems: list[Problem] = []
-    loader = yaml.SafeLoader(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # libyaml when built with it
     try:
         try:
             node = loader.get_single_node()
@@ -160,6 +162,12 @@ def _dotted(path: Path_) -> str:
 
 
 def _schema_problems(doc: _Document, filename: str) -> list[Problem]:
+    from sciplat.fastschema import conforms
+
+    if conforms(doc.data, load_schema()) is True:
+        return []  # certainly valid: no need to load jsonschema (start-up time)
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(
         load_schema(), format_checker=jsonschema.FormatChecker()
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -15,7 +15,9 @@ from sciplat.config import display_path
 from sciplat.errors import UsageError
 from sciplat.images.lock import lock_document, lock_path, write_lock
 from sciplat.images.policy import ImageSet, Policy, select
-from sciplat.images.registry import RegistryClient
+
+if TYPE_CHECKING:
+    from sciplat.images.registry import RegistryClient
 
 HELP = (
     "Scan the image registry and choose the images the Hub offers and prepulls.\n\n"
@@ -146,6 +148,8 @@ def register(app: typer.Typer) -> None:
             cycle=cycle,
             include_arch=include_arch,
         )
+        from sciplat.images.registry import RegistryClient  # HTTP only when the registry is asked
+
         with RegistryClient(policy.registry, page_size=page_size) as client:
             image_set = resolve_image_set(policy, client)
 
