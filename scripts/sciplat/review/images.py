@@ -54,10 +54,42 @@ def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
 
 
+MAX_VALUES_BYTES = 4 << 20  # one Helm values document
+MAX_VALUES_NODES = 200_000  # nodes of one document after its aliases are expanded
+MAX_VALUES_DEPTH = 100
+
+
+class ValuesTooLarge(ValueError):
+    """A values document beyond the limits above (an alias bomb, absurd nesting)."""
+
+
 @functools.lru_cache(maxsize=256)
 def _load_yaml(text: str) -> Any:
-    """Parse one values document (cached: before and after often share documents)."""
-    return yaml.load(text, Loader=_LOADER)
+    """Parse one values document (cached: before and after often share documents); refuse
+    one that is too big, too deep, or expands (through aliases) past MAX_VALUES_NODES."""
+    if len(text) > MAX_VALUES_BYTES:
+        raise ValuesTooLarge("values document too large")
+    try:
+        loaded = yaml.load(text, Loader=_LOADER)
+    except (RecursionError, ValueError) as exc:  # deep nesting, 5,000-digit integers
+        raise ValuesTooLarge(str(exc)[:100]) from None
+    _check_size(loaded)
+    return loaded
+
+
+def _check_size(document: Any) -> None:
+    """Walk the document as consumers will (aliases expanded), within the limits; a document
+    that contains itself (a recursive alias) is endless, so it fails the depth limit."""
+    stack = [(document, 1)]
+    visited = 0
+    while stack:
+        item, depth = stack.pop()
+        visited += 1
+        if visited > MAX_VALUES_NODES or depth > MAX_VALUES_DEPTH:
+            raise ValuesTooLarge("values document too large or too deep")
+        if isinstance(item, dict | list):
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
 
 
 def _values(release: Any) -> tuple[dict[str, Any], bool]:
@@ -73,7 +105,7 @@ def _values(release: Any) -> tuple[dict[str, Any], bool]:
             continue
         try:
             loaded = _load_yaml(doc)
-        except yaml.YAMLError:
+        except (yaml.YAMLError, ValuesTooLarge):
             incomplete = True
             continue
         if isinstance(loaded, dict):
@@ -95,6 +127,12 @@ def _image_strings(obj: Any) -> set[str]:
     return found
 
 
+def _section(values: Any, key: str) -> dict[str, Any]:
+    """values[key] when it is a mapping; {} for any other shape (a chart would reject it)."""
+    section = values.get(key) if isinstance(values, dict) else None
+    return section if isinstance(section, dict) else {}
+
+
 def images_in_values(values: dict[str, Any]) -> dict[str, str | None]:
     """The image set of merged Helm values: `repository:tag` -> digest (or None).
 
@@ -105,16 +143,17 @@ def images_in_values(values: dict[str, Any]) -> dict[str, str | None]:
     tagged: dict[str, str | None] = {}
     by_digest: dict[str, str] = {}
     refs: list[str] = []
-    extra = (values.get("prePuller") or {}).get("extraImages") or {}
-    single = (values.get("singleuser") or {}).get("image")
+    extra = _section(values, "prePuller").get("extraImages") or {}
+    single = _section(values, "singleuser").get("image")
     pairs = list(extra.values()) if isinstance(extra, dict) else []
     if isinstance(single, dict):
         pairs.append(single)
     for item in pairs:
         if isinstance(item, dict) and isinstance(item.get("name"), str):
             tag = item.get("tag")
+            tag = tag if isinstance(tag, str | int | float) and not isinstance(tag, bool) else None
             refs.append(f"{item['name']}:{tag}" if tag else item["name"])
-    refs += sorted(_image_strings((values.get("singleuser") or {}).get("profileList") or []))
+    refs += sorted(_image_strings(_section(values, "singleuser").get("profileList") or []))
     pending: list[tuple[str, str]] = []
     for ref in refs:
         name, tag, digest = split_ref(ref)

@@ -7,10 +7,13 @@ a sensitive value is replaced by a `Sensitive` marker, a value known only after 
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import html
 import json
 import os
 import sys
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +23,9 @@ from sciplat.errors import UsageError
 
 SUPPORTED_MAJOR = 1
 MIN_SECRET_IN_TEXT = 8  # shorter sensitive strings are not searched for inside other texts
+MIN_SECRET_LINE = 16  # lines of a multi-line secret (a PEM key) searched for on their own
+MAX_DEPTH = 200  # nesting of a plan document; Terraform's plans stay far below
+MAX_INT_DIGITS = 400  # longer integers in a plan are refused, not converted
 USED_VARIABLES = ("environment", "project_id", "region", "registry_mirror")
 ACTIONS = ("create", "update", "replace", "delete", "read", "no-op", "forget")
 
@@ -178,6 +184,35 @@ def _marked(marks: Any, key: Any) -> Any:
     return False
 
 
+def secret_forms(secret: str) -> set[str]:
+    """The ways a sensitive string shows up when copied into another value: as is, JSON-escaped
+    (once or twice), base64 (standard and URL-safe, with or without padding), URL-encoded,
+    HTML-escaped, and each long line of a multi-line secret (a PEM key re-indented elsewhere)."""
+    forms = {secret}
+    escaped = json.dumps(secret)[1:-1]
+    forms |= {escaped, json.dumps(escaped)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    raw = secret.encode("utf-8")
+    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        text = encoded.decode("ascii")
+        forms |= {text, text.rstrip("=")}
+    forms |= {urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}
+    forms.add(html.escape(secret))
+    if "\n" in secret:
+        forms |= {
+            line.strip()
+            for line in secret.splitlines()
+            if len(line.strip()) >= MIN_SECRET_LINE and not line.strip().startswith("-----")
+        }
+    return {f for f in forms if len(f) >= MIN_SECRET_IN_TEXT}
+
+
+def _mask(value: str, secrets: frozenset[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):  # longest first: no partial leftovers
+        if len(secret) >= MIN_SECRET_IN_TEXT and secret in value:
+            value = value.replace(secret, "(sensitive)")
+    return value
+
+
 def redact(
     value: Any, sensitive: Any, unknown: Any = False, secrets: frozenset = frozenset()
 ) -> Any:
@@ -202,9 +237,7 @@ def redact(
     if secrets and isinstance(value, str):
         if value in secrets:
             return Sensitive(value)
-        for secret in secrets:  # a copy inside a longer text (a rendered config file)
-            if len(secret) >= MIN_SECRET_IN_TEXT and secret in value:
-                value = value.replace(secret, "(sensitive)")
+        value = _mask(value, secrets)  # a copy inside a longer text (a rendered config file)
     return value
 
 
@@ -282,9 +315,8 @@ def _change_record(entry: dict[str, Any], where: str) -> ResourceChange:
     a_sens = change.get("after_sensitive", False)
     a_unk = change.get("after_unknown", False)
     raw_before, raw_after = change.get("before"), change.get("after")
-    secrets = frozenset(_sensitive_strings(raw_before, b_sens)) | frozenset(
-        _sensitive_strings(raw_after, a_sens)
-    )
+    found = set(_sensitive_strings(raw_before, b_sens)) | set(_sensitive_strings(raw_after, a_sens))
+    secrets = frozenset(found).union(*(secret_forms(s) for s in found))
     before = redact(raw_before, b_sens, False, secrets) if raw_before is not None else None
     after = (
         redact(raw_after if raw_after is not None else {}, a_sens, a_unk, secrets)
@@ -435,11 +467,46 @@ def load_plan(path: Path) -> Plan:
         raise PlanError(
             f"{path}: the file is empty; expected the output of `terraform show -json PLANFILE`."
         )
+    document = loads_bounded(text, str(path))
+    return parse_plan(document, str(path))
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"an integer of {len(text.lstrip('-'))} digits")
+    return int(text)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _too_deep(document: Any, limit: int) -> bool:
+    stack = [(document, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def loads_bounded(text: str, source: str) -> Any:
+    """json.loads for untrusted plans: NaN/Infinity, integers longer than MAX_INT_DIGITS and
+    nesting deeper than MAX_DEPTH are a PlanError (exit 2), never a traceback."""
+    hint = "expected the output of `terraform show -json PLANFILE`."
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_int=_bounded_int, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise PlanError(
-            f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); "
-            "expected the output of `terraform show -json PLANFILE`."
+            f"{source}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); {hint}"
         ) from None
-    return parse_plan(document, str(path))
+    except RecursionError:
+        raise PlanError(f"{source}: nested more than {MAX_DEPTH} levels deep; {hint}") from None
+    except ValueError as exc:
+        raise PlanError(f"{source}: not a plan Terraform writes ({exc}); {hint}") from None
+    if _too_deep(document, MAX_DEPTH):
+        raise PlanError(f"{source}: nested more than {MAX_DEPTH} levels deep; {hint}")
+    return document

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import html
 import json
+import re
 from typing import Any
 
 from rich.console import Console
@@ -132,13 +134,37 @@ def _delta(value: float) -> str:
 # Markdown
 
 
-def _md_code(text: str) -> str:
-    text = text.replace("`", "'")
-    return f"`{text}`"
+# Everything a plan carries (addresses, values, messages quoting them) is untrusted text in a
+# pull-request comment: it must not open HTML, mention people, or close the <details> around it.
+_MD_SPECIAL = re.compile(r"([\\`\[\]|])")  # code spans, links and images, table cells
+_NO_MENTION = "@\u200b"  # a zero-width space after @: shown as @, never a mention
+
+
+def _md_text(text: str) -> str:
+    """Untrusted text as inert Markdown: one line, HTML escaped, markup and mentions disarmed."""
+    text = " ".join(str(text).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;")  # no tag, comment or entity opens
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("@", _NO_MENTION)
+
+
+def _md_code(text: str, cell: bool = False) -> str:
+    """A code span: HTML and mentions are inert inside it; backticks and newlines cannot end
+    it; in a table cell a pipe is escaped as GitHub requires."""
+    text = " ".join(str(text).replace("`", "'").split())
+    if cell:
+        text = text.replace("|", "\\|")
+    return f"`{text}`" if text else "` `"
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return _md_text(text)
+
+
+def _md_fence(lines: list[str], info: str = "") -> list[str]:
+    """A fenced block longer than any backtick run inside it, so no line can close it."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}{info}", *lines, fence]
 
 
 def _md_details(summary: str, body: list[str], fold: bool) -> list[str]:
@@ -146,11 +172,12 @@ def _md_details(summary: str, body: list[str], fold: bool) -> list[str]:
         return body
     while body and not body[-1]:
         body = body[:-1]
-    return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>"]
+    shown = html.escape(summary, quote=False).replace("@", _NO_MENTION)
+    return ["<details>", f"<summary>{shown}</summary>", "", *body, "", "</details>"]
 
 
 def _md_findings(findings: list[Finding]) -> list[str]:
-    return [f"- {_md_code(f.address)}: {f.message}" for f in findings]
+    return [f"- {_md_code(f.address)}: {_md_text(f.message)}" for f in findings]
 
 
 def split_attributes(
@@ -184,12 +211,12 @@ def _md_attributes(change: ResourceChange) -> list[str]:
     for attr in shown:
         mark = " (forces replacement)" if attr.forces_replace else ""
         lines.append(
-            f"| {_md_code(attr.path)}{mark} | {_md_cell(show_value(attr.before))} | "
+            f"| {_md_code(attr.path, cell=True)}{mark} | {_md_cell(show_value(attr.before))} | "
             f"{_md_cell(show_value(attr.after))} |"
         )
         diff = text_diff(attr)
         if diff:
-            diffs += _md_details(f"diff of {_md_code(attr.path)}", ["```diff", *diff, "```"], True)
+            diffs += _md_details(f"diff of {_md_code(attr.path)}", _md_fence(diff, "diff"), True)
     return lines + (["", *note] if note else []) + (["", *diffs] if diffs else [])
 
 
@@ -275,7 +302,7 @@ def to_markdown(review: Review) -> str:
             "| module | " + " | ".join(active) + " |",
             "|---|" + "---:|" * len(active),
             *(
-                f"| {_md_code(m)} | " + " | ".join(str(c[a]) for a in active) + " |"
+                f"| {_md_code(m, cell=True)} | " + " | ".join(str(c[a]) for a in active) + " |"
                 for m, c in modules.items()
             ),
         ]
@@ -293,7 +320,8 @@ def to_markdown(review: Review) -> str:
     if review.plan.outputs:
         out += ["#### Outputs", ""]
         out += [
-            f"- {_md_code(o.name)}: {o.action}, {show_value(o.before)} -> {show_value(o.after)}"
+            f"- {_md_code(o.name)}: {o.action}, {_md_text(show_value(o.before))} -> "
+            f"{_md_text(show_value(o.after))}"
             for o in review.plan.outputs
         ] + [""]
     out += _md_cost(review)
@@ -305,7 +333,7 @@ def _md_cost(review: Review) -> list[str]:
     cost = review.cost
     out = ["#### Cost (estimated, per month)", ""]
     if not cost.available:
-        return [*out, f"Not estimated: {'; '.join(cost.notes)}.", ""]
+        return [*out, f"Not estimated: {_md_text('; '.join(cost.notes))}.", ""]
     out += [
         f"{_money(cost.before_usd)} -> {_money(cost.after_usd)} "
         f"(**{_delta(cost.delta_usd)}**), {cost.region} list prices of {cost.price_date}.",
@@ -313,12 +341,13 @@ def _md_cost(review: Review) -> list[str]:
     ]
     if cost.lines:
         table = ["| resource | before | after |", "|---|---:|---:|"] + [
-            f"| {_md_code(line.address)} | {_money(line.before_usd)} | {_money(line.after_usd)} |"
+            f"| {_md_code(line.address, cell=True)} | {_money(line.before_usd)} | "
+            f"{_money(line.after_usd)} |"
             for line in cost.lines
         ]
         out += [*_md_details(f"By resource ({len(cost.lines)})", table, len(cost.lines) > 3), ""]
     if cost.notes:
-        out += [*_md_details("Not priced", [f"- {n}" for n in cost.notes], True), ""]
+        out += [*_md_details("Not priced", [f"- {_md_text(n)}" for n in cost.notes], True), ""]
     return out
 
 

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sciplat.review.images import _values
+from sciplat.review.images import _section, _values
 
 
 def _mounts(release: Any) -> dict[str, str]:
     """mount path -> a short description ("datasets, read-only") of the release's lab mounts."""
     values, _ = _values(release)
-    storage = values.get("singleuser", {}).get("storage", {}) if isinstance(values, dict) else {}
-    if not isinstance(storage, dict):
-        return {}
+    storage = _section(_section(values, "singleuser"), "storage")
+    mounts = storage.get("extraVolumeMounts")
     out: dict[str, str] = {}
-    for mount in storage.get("extraVolumeMounts") or []:
+    for mount in mounts if isinstance(mounts, list) else []:
         if not isinstance(mount, dict) or not isinstance(mount.get("mountPath"), str):
             continue
         name = str(mount.get("name", "?")).removeprefix("extra-")
