@@ -121,6 +121,7 @@ module "hub" {
   images          = var.hub.images
   mirror_prefixes = local.mirror_prefixes
   volumes         = var.hub.volumes
+  notebooks       = var.hub.notebooks
 
   home_nfs = {
     server       = module.filestore.home_ip

@@ -340,7 +340,8 @@ variable "hub" {
     identity_provider | fixed, default_url, start_timeout_seconds), home_quota_gib, profiles
     (sizes with guarantees and limits from the capacity plan; exactly one default) and images
     (registry, repository, tag, digest or null, class, display_name, recommended), volumes
-    (extra lab volumes: name, mount_path, read_only, sub_path, nfs_server + nfs_path or claim).
+    (extra lab volumes: name, mount_path, read_only, sub_path, nfs_server + nfs_path or claim),
+    notebooks (standard notebooks at lab start: enabled, repository, branch, target, timeout_seconds).
   EOT
   type = object({
     namespace     = string
@@ -393,6 +394,13 @@ variable "hub" {
       nfs_path   = optional(string)
       claim      = optional(string)
     })), [])
+    notebooks = optional(object({
+      enabled         = bool
+      repository      = string
+      branch          = string
+      target          = string
+      timeout_seconds = number
+    }), { enabled = false, repository = "", branch = "main", target = "notebooks", timeout_seconds = 60 })
   })
 
   validation {

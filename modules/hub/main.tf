@@ -51,6 +51,7 @@ module "values" {
   home_claim      = kubernetes_persistent_volume_claim_v1.nfs["home"].metadata[0].name
   shared_claim    = kubernetes_persistent_volume_claim_v1.nfs["shared"].metadata[0].name
   volumes         = var.volumes
+  notebooks       = var.notebooks
 }
 
 resource "kubernetes_namespace_v1" "hub" {

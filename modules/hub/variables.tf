@@ -220,3 +220,15 @@ variable "volumes" {
   }))
   default = []
 }
+
+variable "notebooks" {
+  description = "Standard notebooks refreshed at lab start: enabled, repository, branch, target, timeout_seconds (see the values submodule)."
+  type = object({
+    enabled         = bool
+    repository      = string
+    branch          = string
+    target          = string
+    timeout_seconds = number
+  })
+  default = { enabled = false, repository = "", branch = "main", target = "notebooks", timeout_seconds = 60 }
+}

@@ -321,6 +321,7 @@ def _cross_field(data: dict[str, Any], doc: _Document, filename: str, stem: str)
         lambda: _rule_hub(data, add),
         lambda: _rule_mirror(data, add),
         lambda: _rule_volumes(data, add),
+        lambda: _rule_notebooks(data, add),
         lambda: _rule_extra_pools(data, add),
         lambda: _rule_dask(data, add),
         lambda: _rule_budget(data, add),
@@ -474,6 +475,12 @@ def _rule_volumes(data: dict[str, Any], add: Any) -> None:
         for system in SYSTEM_DIRS:
             if _under(mount, system):
                 add((*base, "mount_path"), f"{mount} is inside the system directory {system}")
+
+
+def _rule_notebooks(data: dict[str, Any], add: Any) -> None:
+    notebooks = data["hub"]["notebooks"]
+    if notebooks["enabled"] and not notebooks.get("repository"):
+        add(("hub", "notebooks", "repository"), "name the git repository of the notebooks")
 
 
 def _rule_extra_pools(data: dict[str, Any], add: Any) -> None:

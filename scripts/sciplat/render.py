@@ -127,6 +127,13 @@ def render_tfvars(
             "profiles": _profiles(d["resources"]),
             "images": images,
             "volumes": [_volume(v) for v in hub["volumes"]],
+            "notebooks": {
+                "enabled": hub["notebooks"]["enabled"],
+                "repository": hub["notebooks"].get("repository", ""),
+                "branch": hub["notebooks"]["branch"],
+                "target": hub["notebooks"]["target"],
+                "timeout_seconds": hub["notebooks"]["timeout_seconds"],
+            },
         },
     }
 

@@ -309,3 +309,29 @@ run "extra_volumes" {
     error_message = "extra volumes add no PersistentVolume: only the release's values change"
   }
 }
+
+run "standard_notebooks_at_lab_start" {
+  command = plan
+
+  variables {
+    notebooks = { enabled = true, repository = "https://github.com/lsst-sqre/notebook-demo.git", branch = "main", target = "notebooks", timeout_seconds = 60 }
+  }
+
+  assert {
+    condition     = slice(yamldecode(helm_release.hub.values[0]).singleuser.lifecycleHooks.postStart.exec.command, 3, 8) == ["sync-notebooks", "https://github.com/lsst-sqre/notebook-demo.git", "main", "notebooks", "60"]
+    error_message = "the postStart hook updates the notebooks from the configured repository and branch"
+  }
+  assert {
+    condition     = endswith(trimspace(yamldecode(helm_release.hub.values[0]).singleuser.lifecycleHooks.postStart.exec.command[2]), "exit 0")
+    error_message = "the hook never fails the lab start"
+  }
+}
+
+run "no_hook_without_notebooks" {
+  command = plan
+
+  assert {
+    condition     = !contains(keys(yamldecode(helm_release.hub.values[0]).singleuser), "lifecycleHooks")
+    error_message = "no postStart hook unless hub.notebooks is enabled"
+  }
+}

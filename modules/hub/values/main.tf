@@ -147,6 +147,16 @@ locals {
     v.sub_path == "" ? {} : { subPath = v.sub_path },
   )]
 
+  # Standard notebooks: the postStart hook runs lab/sync-notebooks.sh (nbgitpuller) with the
+  # repository, branch, target directory and time limit as arguments; it always exits 0.
+  notebooks_values = jsondecode(var.notebooks.enabled ? jsonencode({
+    lifecycleHooks = { postStart = { exec = { command = [
+      "sh", "-c", file("${path.module}/lab/sync-notebooks.sh"), "sync-notebooks",
+      var.notebooks.repository, var.notebooks.branch, var.notebooks.target,
+      tostring(var.notebooks.timeout_seconds),
+    ] } } }
+  }) : "{}")
+
   values = {
     hub = {
       config = merge({
@@ -184,7 +194,7 @@ locals {
       traefik = { nodeSelector = local.core_nodes }
     }
 
-    singleuser = {
+    singleuser = merge({
       image = {
         name = local.default_image.name
         tag  = local.default_image.digest == null ? local.default_image.tag : "${local.default_image.tag}@${local.default_image.digest}"
@@ -227,7 +237,7 @@ locals {
         ], local.extra_mounts)
       }
       profileList = local.profile_list
-    }
+    }, local.notebooks_values)
 
     scheduling = {
       userScheduler   = { enabled = true, nodeSelector = local.core_nodes }

@@ -221,3 +221,24 @@ variable "volumes" {
     error_message = "volumes[*].mount_path must be absolute and not over the home or shared mounts."
   }
 }
+
+variable "notebooks" {
+  description = "Standard notebooks refreshed at every lab start (hub.notebooks): enabled, repository (https git URL), branch, target (directory under the home, e.g. notebooks), timeout_seconds. nbgitpuller in the lab image merges without overwriting the user's changes; a failure never stops the lab."
+  type = object({
+    enabled         = bool
+    repository      = string
+    branch          = string
+    target          = string
+    timeout_seconds = number
+  })
+  default = { enabled = false, repository = "", branch = "main", target = "notebooks", timeout_seconds = 60 }
+
+  validation {
+    condition     = !var.notebooks.enabled || (length(var.notebooks.repository) > 0 && length(var.notebooks.branch) > 0)
+    error_message = "notebooks needs a repository and a branch when enabled."
+  }
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$", var.notebooks.target)) && var.notebooks.timeout_seconds >= 5 && var.notebooks.timeout_seconds <= 600
+    error_message = "notebooks.target must be a relative directory under the home and timeout_seconds from 5 to 600."
+  }
+}
