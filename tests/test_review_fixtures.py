@@ -47,7 +47,7 @@ def _shape(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(TERRAFORM is None, reason="no terraform or tofu binary")
+@pytest.mark.skipif(TERRAFORM is None, reason="no Terraform (make setup)")
 @pytest.mark.parametrize("case", GEN.CASES)
 def test_regenerated_fixture_matches_committed(case: str) -> None:
     committed = json.loads((PLANS / case / "plan.json").read_text())

@@ -8,7 +8,6 @@ import hashlib
 import importlib.util
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,15 +16,15 @@ import pytest
 
 from sciplat.review.images import image_delta
 from sciplat.review.plan import parse_plan
+from sciplat.terraform import find_engine
 
 REPO = Path(__file__).resolve().parents[1]
-TERRAFORM = os.environ.get("TERRAFORM") or shutil.which("terraform") or shutil.which("tofu")
+TERRAFORM = find_engine().argv([])  # the project's Terraform at its pinned version
 MIRROR = "us-central1-docker.pkg.dev/sciplat-int/dockerhub"
 REPO_NAME = "lsstsqre/sciplat-lab"
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(TERRAFORM is None, reason="no terraform or tofu binary"),
 ]
 
 
@@ -102,7 +101,7 @@ def _tf(args: list[str], cwd: Path) -> str:
     env = {**os.environ, "TF_IN_AUTOMATION": "1", "TF_CLI_CONFIG_FILE": str(cwd / "rc")}
     env.pop("TF_DATA_DIR", None)
     proc = subprocess.run(
-        [str(TERRAFORM), *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+        [*TERRAFORM, *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout

