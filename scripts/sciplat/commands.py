@@ -46,6 +46,7 @@ def validate(
         raise UsageError("no environment files found in env/")
     results = []
     problems = []
+    loaded = {}
     for target in names:
         try:
             env = load_environment(target)
@@ -53,7 +54,23 @@ def validate(
             problems.extend(exc.problems)
             results.append({"target": target, "valid": False, "problems": len(exc.problems)})
         else:
-            results.append({"target": target, "valid": True, "file": str(env.path)})
+            result = {"target": target, "valid": True, "file": str(env.path)}
+            loaded[id(result)] = env
+            results.append(result)
+    if loaded:  # no two environments may share a state location or a cluster
+        from sciplat.config import display_path, environments_beside, shared_resources
+
+        envs = list(loaded.values())
+        known = {e.path.resolve() for e in envs}
+        others = [o for o in environments_beside(envs[0]) if o.path.resolve() not in known]
+        shared = shared_resources(envs, others)
+        problems.extend(shared)
+        for result in results:
+            env = loaded.get(id(result))
+            mine = [p for p in shared if env is not None and p.file == display_path(env.path)]
+            if mine:
+                result.update(valid=False, problems=len(mine))
+                result.pop("file", None)
     if as_json:
         typer.echo(
             json.dumps(

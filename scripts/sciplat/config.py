@@ -12,6 +12,7 @@ import copy
 import functools
 import ipaddress
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,10 +79,94 @@ def _line_for(lines: dict[Path_, int], path: Path_) -> int:
     return lines.get((), 1)
 
 
+# Limits for an environment file: real ones are a few hundred lines, a dozen levels deep, with a
+# handful of anchors. Anything far beyond is a mistake or an attack (billion laughs), refused.
+MAX_FILE_BYTES = 1 << 20
+MAX_DEPTH = 64
+MAX_ALIASES = 100
+MAX_NODES = 50_000  # values after aliases are expanded
+MAX_INT_DIGITS = 30
+SNIPPET = 80  # characters of a file's content an error may quote
+
+
+def snippet(value: Any, limit: int = SNIPPET) -> str:
+    """A value as an error may show it: its repr, first line only, at most `limit` characters.
+    A file that fails to parse is never echoed beyond this."""
+    text = repr(value)
+    first = text.split("\\n", 1)[0]
+    if len(first) < len(text):
+        first += "…"
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+class _Refused(Exception):
+    def __init__(self, line: int, message: str, field: str = "") -> None:
+        self.line = line
+        self.message = message
+        self.field = field
+
+
+def _loader(text: str) -> Any:
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # libyaml when built with it
+
+
+def _check_events(text: str) -> None:
+    """Walk the parse events (no recursion, no values built): refuse absurd nesting and alias
+    counts before anything is composed."""
+    loader = _loader(text)
+    depth = aliases = 0
+    try:
+        while True:
+            event = loader.get_event()
+            if event is None or isinstance(event, yaml.StreamEndEvent):
+                return
+            line = event.start_mark.line + 1 if event.start_mark else 1
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _Refused(line, f"nested more than {MAX_DEPTH} levels deep")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+            elif isinstance(event, yaml.AliasEvent):
+                aliases += 1
+                if aliases > MAX_ALIASES:
+                    raise _Refused(line, f"more than {MAX_ALIASES} aliases (*name)")
+    finally:
+        loader.dispose()
+
+
+def _reader_problem(text: str, filename: str, exc: yaml.reader.ReaderError) -> Problem:
+    """A character YAML does not accept (NUL, a control character): its line and code point."""
+    position = getattr(exc, "position", 0) or 0
+    line = text.count("\n", 0, position) + 1
+    char = getattr(exc, "character", "")
+    code = f"U+{ord(char):04X}" if isinstance(char, str) and len(char) == 1 else str(char)
+    return Problem(filename, line, "", f"character {code} is not allowed in YAML")
+
+
 def parse_yaml(text: str, filename: str) -> _Document:
-    """Parse one YAML document, keeping key lines and rejecting duplicate keys."""
+    """Parse one YAML document, keeping key lines and rejecting duplicate keys.
+
+    Hostile input is refused with one problem, never a traceback: more than MAX_DEPTH levels,
+    MAX_ALIASES aliases or MAX_NODES values once aliases are expanded, an alias inside itself,
+    integers of more than MAX_INT_DIGITS digits, NaN or infinite numbers, impossible dates,
+    control characters."""
     problems: list[Problem] = []
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # libyaml when built with it
+    if len(text) > MAX_FILE_BYTES:
+        raise ConfigError([Problem(filename, 1, "", f"larger than {MAX_FILE_BYTES >> 20} MiB")])
+    try:
+        _check_events(text)
+    except _Refused as exc:
+        raise ConfigError([Problem(filename, exc.line, "", exc.message)]) from None
+    except yaml.reader.ReaderError as exc:
+        raise ConfigError([_reader_problem(text, filename, exc)]) from None
+    except yaml.YAMLError:
+        pass  # reported with its line by the full parse below
+    try:
+        loader = _loader(text)
+    except yaml.reader.ReaderError as exc:
+        raise ConfigError([_reader_problem(text, filename, exc)]) from None
+    built = 0
     try:
         try:
             node = loader.get_single_node()
@@ -97,18 +182,46 @@ def parse_yaml(text: str, filename: str) -> _Document:
             raise ConfigError([Problem(filename, 1, "", "file is empty; expected a mapping")])
         lines: dict[Path_, int] = {(): node.start_mark.line + 1}
 
-        def build(n: yaml.Node, path: Path_) -> Any:
+        def scalar(n: yaml.Node, path: Path_) -> Any:
+            line = n.start_mark.line + 1
+            if n.tag == "tag:yaml.org,2002:int" and len(str(n.value)) > MAX_INT_DIGITS:
+                raise _Refused(
+                    line, f"{_dotted(path)}: integer longer than {MAX_INT_DIGITS} digits"
+                )
+            try:
+                value = loader.construct_object(n, deep=True)
+            except (ValueError, OverflowError) as exc:  # 2026-02-30 unquoted, and the like
+                raise _Refused(
+                    line, f"{snippet(n.value)} is not valid: {exc}", _dotted(path)
+                ) from None
+            if isinstance(value, float) and not math.isfinite(value):
+                raise _Refused(line, f"{snippet(n.value)} is not a finite number", _dotted(path))
+            return value
+
+        def build(n: yaml.Node, path: Path_, active: tuple[int, ...]) -> Any:
+            nonlocal built
+            built += 1
+            line = n.start_mark.line + 1
+            if built > MAX_NODES:
+                raise _Refused(line, f"more than {MAX_NODES:,} values once aliases are expanded")
+            if id(n) in active:
+                raise _Refused(line, "an alias refers to a node that contains it", _dotted(path))
+            if len(active) > MAX_DEPTH:
+                raise _Refused(line, f"nested more than {MAX_DEPTH} levels deep (through aliases)")
+            inner = (*active, id(n))
             if isinstance(n, yaml.MappingNode):
                 loader.flatten_mapping(n)
                 out: dict[str, Any] = {}
                 for key_node, value_node in n.value:
-                    key = loader.construct_object(key_node, deep=True)
+                    key = scalar(key_node, path) if isinstance(key_node, yaml.ScalarNode) else None
                     line = key_node.start_mark.line + 1
                     if not isinstance(key, str):
                         problems.append(
-                            Problem(filename, line, _dotted(path), f"key {key!r} is not a string")
+                            Problem(
+                                filename, line, _dotted(path), f"key {snippet(key)} is not a string"
+                            )
                         )
-                        key = str(key)
+                        key = str(key)[:SNIPPET]
                     child = (*path, key)
                     if key in out:
                         first = lines.get(child, line)
@@ -122,25 +235,36 @@ def parse_yaml(text: str, filename: str) -> _Document:
                         )
                         continue
                     lines[child] = line
-                    out[key] = build(value_node, child)
+                    out[key] = build(value_node, child, inner)
                 return out
             if isinstance(n, yaml.SequenceNode):
                 items = []
                 for index, item in enumerate(n.value):
                     child = (*path, index)
                     lines[child] = item.start_mark.line + 1
-                    items.append(build(item, child))
+                    items.append(build(item, child, inner))
                 return items
-            return loader.construct_object(n, deep=True)
+            return scalar(n, path)
 
-        data = build(node, ())
+        data = build(node, (), ())
+    except _Refused as exc:
+        raise ConfigError([Problem(filename, exc.line, exc.field, exc.message)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         reason = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError([Problem(filename, line, "", f"YAML syntax error: {reason}")]) from None
+        raise ConfigError(
+            [Problem(filename, line, "", f"YAML syntax error: {reason[:200]}")]
+        ) from None
+    except yaml.reader.ReaderError as exc:
+        raise ConfigError([_reader_problem(text, filename, exc)]) from None
     except yaml.YAMLError as exc:
-        raise ConfigError([Problem(filename, 1, "", f"YAML error: {exc}")]) from None
+        first = str(exc).splitlines()[0][:200] if str(exc) else "invalid YAML"
+        raise ConfigError([Problem(filename, 1, "", f"YAML error: {first}")]) from None
+    except RecursionError:
+        raise ConfigError(
+            [Problem(filename, 1, "", f"nested more than {MAX_DEPTH} levels deep")]
+        ) from None
     finally:
         loader.dispose()
     if problems:
@@ -168,13 +292,39 @@ def _schema_problems(doc: _Document, filename: str) -> list[Problem]:
         return []  # certainly valid: no need to load jsonschema (start-up time)
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(
-        load_schema(), format_checker=jsonschema.FormatChecker()
-    )
+    validator = _strict_validator()(load_schema(), format_checker=jsonschema.FormatChecker())
     problems = []
     for error in validator.iter_errors(doc.data):
         problems.extend(_explain(error, doc, filename))
     return problems
+
+
+@functools.cache
+def _strict_validator() -> Any:
+    """Draft 2020-12, stricter where the plain reading lets bad values through to Terraform:
+
+    - an integer is an int: 500.0 is refused where a count or a size is meant;
+    - a pattern's `$` means the end of the text: "name\\n" does not match `^[a-z]+$` (Python's
+      `re.search` lets `$` match before a final newline)."""
+    import jsonschema
+    from jsonschema import validators
+
+    base = jsonschema.Draft202012Validator
+    checker = base.TYPE_CHECKER.redefine(
+        "integer", lambda _checker, v: isinstance(v, int) and not isinstance(v, bool)
+    )
+
+    def pattern(validator: Any, value: str, instance: Any, schema: Any) -> Any:
+        if isinstance(instance, str) and not _anchored(value).search(instance):
+            yield jsonschema.ValidationError(f"{instance!r} does not match {value!r}")
+
+    return validators.extend(base, {"pattern": pattern}, type_checker=checker)
+
+
+@functools.cache
+def _anchored(pattern: str) -> re.Pattern[str]:
+    """`pattern` with every unescaped `$` as `\\Z` (the end of the text, not of a line)."""
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
 
 
 def _explain(error: jsonschema.ValidationError, doc: _Document, filename: str) -> list[Problem]:
@@ -186,7 +336,7 @@ def _explain(error: jsonschema.ValidationError, doc: _Document, filename: str) -
         for key in error.instance:
             if key not in allowed:
                 child = (*path, key)
-                hint = _close_match(key, allowed)
+                hint = _close_match(key, allowed) if len(key) <= SNIPPET else ""
                 out.append(
                     Problem(
                         filename,
@@ -214,17 +364,20 @@ def _explain(error: jsonschema.ValidationError, doc: _Document, filename: str) -
                 filename,
                 _line_for(doc.lines, path),
                 where,
-                f"{error.instance!r} is not valid here: {error.schema.get('description', '')}",
+                f"{snippet(error.instance)} is not valid here: "
+                f"{error.schema.get('description', '')}",
             )
         ]
-    message = error.message
+    message = error.message.replace(repr(error.instance), snippet(error.instance))
     if error.validator == "type":
         message = f"expected {_type_words(error.validator_value)}, got {_describe(error.instance)}"
     elif error.validator == "pattern":
-        message = f"{error.instance!r} does not match the required form ({error.validator_value})"
+        message = (
+            f"{snippet(error.instance)} does not match the required form ({error.validator_value})"
+        )
     elif error.validator == "enum":
         choices = ", ".join(repr(c) for c in error.validator_value)
-        message = f"{error.instance!r} is not one of {choices}"
+        message = f"{snippet(error.instance)} is not one of {choices}"
     return [Problem(filename, _line_for(doc.lines, path), where, message)]
 
 
@@ -251,9 +404,9 @@ def _describe(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     if isinstance(value, str):
-        return f"a string ({value!r})"
+        return f"a string ({snippet(value)})"
     if isinstance(value, int | float):
-        return f"a number ({value})"
+        return f"a number ({snippet(value)})"
     return type(value).__name__ + (" (quote it in YAML)" if hasattr(value, "isoformat") else "")
 
 
@@ -329,7 +482,7 @@ def _cross_field(data: dict[str, Any], doc: _Document, filename: str, stem: str)
     for rule in rules:
         try:
             rule()
-        except (KeyError, TypeError, AttributeError, ValueError, IndexError):
+        except MALFORMED:
             continue  # input malformed in a way the schema check already reported
     return problems
 
@@ -346,16 +499,62 @@ def _rule_zones(data: dict[str, Any], add: Any) -> None:
             add(("gcp", "zones", i), f"zone {zone!r} is not in region {gcp['region']!r}")
 
 
+MALFORMED = (KeyError, TypeError, AttributeError, ValueError, IndexError)
+
+
+def _each(items: Any, check: Any) -> None:
+    """check(i, item) for every item of a list; a malformed item (already reported by the schema)
+    skips only its own checks, never those of the items after it."""
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        try:
+            check(i, item)
+        except MALFORMED:
+            continue
+
+
+def _timestamp(value: Any, path: Path_, add: Any) -> Any:
+    """An RFC 3339 timestamp as an aware datetime; a problem (and None) for an impossible one."""
+    import datetime as dt
+
+    if not isinstance(value, str):
+        return None  # the schema reports the type
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        add(path, f"{snippet(value)} is not a real date and time ({exc})")
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _after(window: dict[str, Any], base: Path_, add: Any) -> None:
+    start = _timestamp(window["start_time"], (*base, "start_time"), add)
+    end = _timestamp(window["end_time"], (*base, "end_time"), add)
+    if start is not None and end is not None and end <= start:
+        add((*base, "end_time"), "must be after start_time")
+
+
+MIN_AUTHORIZED_PREFIX = 8  # a control-plane allow-list entry wider than a /8 is "everyone"
+
+
 def _rule_cluster(data: dict[str, Any], add: Any) -> None:
     cluster = data["cluster"]
-    window = cluster["maintenance_window"]
-    if window["end_time"] <= window["start_time"]:
-        add(("cluster", "maintenance_window", "end_time"), "must be after start_time")
-    for i, excl in enumerate(cluster["maintenance_exclusions"]):
-        if excl["end_time"] <= excl["start_time"]:
-            add(("cluster", "maintenance_exclusions", i, "end_time"), "must be after start_time")
-    for i, net in enumerate(cluster["authorized_networks"]):
-        _check_cidr(net["cidr_block"], ("cluster", "authorized_networks", i, "cidr_block"), add)
+    _after(cluster["maintenance_window"], ("cluster", "maintenance_window"), add)
+    _each(
+        cluster["maintenance_exclusions"],
+        lambda i, excl: _after(excl, ("cluster", "maintenance_exclusions", i), add),
+    )
+
+    def network(i: int, net: dict[str, Any]) -> None:
+        path = ("cluster", "authorized_networks", i, "cidr_block")
+        parsed = _check_cidr(net["cidr_block"], path, add)
+        if parsed is not None and parsed.prefixlen < MIN_AUTHORIZED_PREFIX:
+            add(
+                path,
+                f"{parsed} opens the control plane to {parsed.num_addresses:,} addresses; "
+                f"authorized networks must be /{MIN_AUTHORIZED_PREFIX} or narrower",
+            )
+
+    _each(cluster["authorized_networks"], network)
 
 
 def _rule_pools(data: dict[str, Any], add: Any) -> None:
@@ -363,7 +562,8 @@ def _rule_pools(data: dict[str, Any], add: Any) -> None:
     if core["min_nodes"] > core["max_nodes"]:
         add(("node_pools", "core", "min_nodes"), "must not exceed max_nodes")
     seen: set[str] = set()
-    for i, pool in enumerate(data["node_pools"]["user"]):
+
+    def user_pool(i: int, pool: dict[str, Any]) -> None:
         base = ("node_pools", "user", i)
         if pool["name"] in seen or pool["name"] == "core":
             add((*base, "name"), f"pool name {pool['name']!r} is used twice")
@@ -376,6 +576,8 @@ def _rule_pools(data: dict[str, Any], add: Any) -> None:
                 (*base, "disk_size_gib"),
                 "without local SSD the boot disk holds the image cache; use at least 100 GiB",
             )
+
+    _each(data["node_pools"]["user"], user_pool)
 
 
 def _rule_users(data: dict[str, Any], add: Any) -> None:
@@ -390,14 +592,15 @@ def _rule_resources(data: dict[str, Any], add: Any) -> None:
         add(("resources", "cpu_guarantee_cores"), "must not exceed cpu_limit_cores")
     if res["memory_guarantee_gib"] > res["memory_limit_gib"]:
         add(("resources", "memory_guarantee_gib"), "must not exceed memory_limit_gib")
-    defaults = 0
+    defaults = []
     names: set[str] = set()
-    for i, size in enumerate(res["sizes"]):
+
+    def one_size(i: int, size: dict[str, Any]) -> None:
         base = ("resources", "sizes", i)
         if size["name"] in names:
             add((*base, "name"), f"size name {size['name']!r} is used twice")
         names.add(size["name"])
-        defaults += bool(size["default"])
+        defaults.append(bool(size["default"]))
         for kind, unit in (("cpu", "cores"), ("memory", "gib")):
             guarantee, limit = size[f"{kind}_guarantee_{unit}"], size[f"{kind}_limit_{unit}"]
             if guarantee > limit:
@@ -408,7 +611,9 @@ def _rule_resources(data: dict[str, Any], add: Any) -> None:
                     f"{limit} exceeds the per-user rule resources.{kind}_limit_{unit} "
                     f"({res[f'{kind}_limit_{unit}']})",
                 )
-    if defaults > 1:
+
+    _each(res["sizes"], one_size)
+    if sum(defaults) > 1:
         add(("resources", "sizes"), "at most one size may be the default")
 
 
@@ -649,13 +854,36 @@ def load_environment(name_or_path: str | Path) -> Environment:
             [Problem(filename, 1, "", f"no such environment file (known environments: {known})")]
         )
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ConfigError([Problem(filename, 1, "", f"larger than {MAX_FILE_BYTES >> 20} MiB")])
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([Problem(filename, 1, "", f"cannot read the file: {exc}")]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            [
+                Problem(
+                    filename,
+                    1,
+                    "",
+                    f"cannot read the file: not UTF-8 (byte {exc.start}: {exc.reason})",
+                )
+            ]
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            [Problem(filename, 1, "", f"cannot read the file: {exc.strerror or exc}")]
+        ) from None
     doc = parse_yaml(text, filename)
     if not isinstance(doc.data, dict):
         raise ConfigError(
-            [Problem(filename, 1, "", f"expected a mapping at the top, got {_describe(doc.data)}")]
+            [
+                Problem(
+                    filename,
+                    1,
+                    "",
+                    # the type only: a file that is not an environment (a key) is never quoted
+                    f"expected a mapping at the top, got {_describe(doc.data).split(' (')[0]}",
+                )
+            ]
         )
     problems = _schema_problems(doc, filename)
     data = fill_defaults(doc.data)
@@ -663,6 +891,65 @@ def load_environment(name_or_path: str | Path) -> Environment:
     if problems:
         raise ConfigError(list(dict.fromkeys(problems)))
     return Environment(name=data["name"], path=path, data=data, lines=doc.lines)
+
+
+def _state_location(env: Environment) -> str:
+    state = env.data["state"]
+    return f"gs://{state['bucket']}/{str(state['prefix']).strip('/')}"
+
+
+def shared_resources(
+    targets: list[Environment], others: list[Environment] | None = None
+) -> list[Problem]:
+    """Environments (of different names) that would share a Terraform state location, or a
+    cluster name in one project: one problem per target involved, naming the other file.
+
+    `others` are further environments to compare with (every file in env/); problems are
+    reported only on `targets`."""
+    everyone = {id(e): e for e in [*targets, *(others or [])]}.values()
+    problems = []
+    for env in targets:
+        for other in everyone:
+            if other is env or other.name == env.name:
+                continue
+            other_file = display_path(other.path)
+            if _state_location(env) == _state_location(other):
+                problems.append(
+                    Problem(
+                        display_path(env.path),
+                        env.line_of(("state", "prefix")),
+                        "state.prefix",
+                        f"{_state_location(env)} is also the state of {other.name} "
+                        f"({other_file}): two environments would overwrite one state",
+                    )
+                )
+            same_project = env.data["gcp"]["project"] == other.data["gcp"]["project"]
+            if same_project and env.data["cluster"]["name"] == other.data["cluster"]["name"]:
+                problems.append(
+                    Problem(
+                        display_path(env.path),
+                        env.line_of(("cluster", "name")),
+                        "cluster.name",
+                        f"{env.data['cluster']['name']!r} is also the cluster of {other.name} "
+                        f"({other_file}) in project {env.data['gcp']['project']}",
+                    )
+                )
+    return list(dict.fromkeys(problems))
+
+
+def environments_beside(env: Environment) -> list[Environment]:
+    """Every valid environment in env/ other than `env` (invalid files are skipped here: the
+    validation of each reports them)."""
+    found = []
+    for name in environment_names():
+        path = env_dir() / f"{name}.yaml"
+        if path.resolve() == env.path.resolve():
+            continue
+        try:
+            found.append(load_environment(path))
+        except ConfigError:
+            continue
+    return found
 
 
 def display_path(path: Path) -> str:

@@ -251,8 +251,16 @@ def _check_single_home_instance(env: Environment, sizing: dict[str, Any]) -> Non
 
 
 def render(env_name: str | Path, *, build_dir: Path = Path("build")) -> RenderResult:
-    """Validate, size and write build/ENV/terraform.tfvars.json and build/ENV/backend.hcl."""
+    """Validate, size and write build/ENV/terraform.tfvars.json and build/ENV/backend.hcl.
+
+    Refuses an environment whose state location (or cluster, in the same project) is another
+    environment's in env/: a renamed copy would plan and apply against that one's state."""
+    from sciplat.config import environments_beside, shared_resources
+
     env, sizing, tfvars, warnings = prepare(env_name)
+    shared = shared_resources([env], environments_beside(env))
+    if shared:
+        raise ConfigError(shared)
     backend = render_backend(env)
     out = build_dir / env.name
     tfvars_path = out / "terraform.tfvars.json"
