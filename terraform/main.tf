@@ -122,6 +122,7 @@ module "hub" {
   mirror_prefixes = local.mirror_prefixes
   volumes         = var.hub.volumes
   notebooks       = var.hub.notebooks
+  dask            = { enabled = var.dask.enabled, release_name = var.dask.release_name }
 
   home_nfs = {
     server       = module.filestore.home_ip
@@ -136,4 +137,22 @@ module "hub" {
 
   # Labs must be able to pull through the mirror before the Hub offers them.
   depends_on = [module.gke, module.registry_mirror]
+}
+
+# dask-gateway beside the Hub (its hub service, token and routes come from the hub release).
+module "dask" {
+  source = "../modules/dask"
+  count  = var.dask.enabled ? 1 : 0
+
+  namespace            = var.hub.namespace
+  release_name         = var.dask.release_name
+  chart_version        = var.dask.chart_version
+  per_user             = var.dask.per_user
+  scheduler            = var.dask.scheduler
+  worker               = var.dask.worker
+  idle_timeout_seconds = var.dask.idle_timeout_seconds
+  pool                 = { name = var.dask.pool, dedicated = one([for p in var.extra_pools : p.dedicated if p.name == var.dask.pool]) }
+  mirror_prefixes      = local.mirror_prefixes
+
+  depends_on = [module.hub]
 }

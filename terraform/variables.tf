@@ -456,3 +456,35 @@ variable "hub" {
     error_message = "hub.home_quota_gib must be positive."
   }
 }
+
+variable "dask" {
+  description = <<-EOT
+    Dask beside the Hub (`dask.*`): enabled, chart_version (dask-gateway, "2026.3.0"), release_name
+    (also the hub service; prefix /services/<release_name>/), per_user (max_clusters, max_cores,
+    max_memory_gib), scheduler and worker (cores, memory_gib), idle_timeout_seconds, pool (the
+    extra pool schedulers and workers are pinned to, "dask", sized by the capacity plan).
+  EOT
+  type = object({
+    enabled       = bool
+    chart_version = string
+    release_name  = string
+    per_user = object({
+      max_clusters   = number
+      max_cores      = number
+      max_memory_gib = number
+    })
+    scheduler            = object({ cores = number, memory_gib = number })
+    worker               = object({ cores = number, memory_gib = number })
+    idle_timeout_seconds = number
+    pool                 = string
+  })
+
+  validation {
+    condition     = !var.dask.enabled || contains([for p in var.extra_pools : p.name], var.dask.pool)
+    error_message = "dask.pool must name one of extra_pools when Dask is enabled."
+  }
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", var.dask.chart_version))
+    error_message = "dask.chart_version must be an exact chart version such as 2026.3.0."
+  }
+}

@@ -52,6 +52,7 @@ module "values" {
   shared_claim    = kubernetes_persistent_volume_claim_v1.nfs["shared"].metadata[0].name
   volumes         = var.volumes
   notebooks       = var.notebooks
+  dask            = { enabled = var.dask.enabled, release_name = var.dask.release_name, namespace = var.namespace }
 }
 
 resource "kubernetes_namespace_v1" "hub" {

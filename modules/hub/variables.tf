@@ -232,3 +232,12 @@ variable "notebooks" {
   })
   default = { enabled = false, repository = "", branch = "main", target = "notebooks", timeout_seconds = 60 }
 }
+
+variable "dask" {
+  description = "Dask beside the Hub (modules/dask in the same namespace): enabled and the gateway's release_name (also its hub service)."
+  type = object({
+    enabled      = bool
+    release_name = string
+  })
+  default = { enabled = false, release_name = "dask-gateway" }
+}

@@ -22,6 +22,8 @@ from sciplat.files import private_dir, write_all_atomic
 # The zero-to-jupyterhub chart version every environment deploys (pinned; bump it here and the
 # plan review flags the change).
 Z2JH_CHART_VERSION = "4.4.0"
+# The dask-gateway chart version Dask deploys (pinned likewise).
+DASK_GATEWAY_CHART_VERSION = "2026.3.0"
 
 
 @dataclass
@@ -134,6 +136,16 @@ def render_tfvars(
                 "target": hub["notebooks"]["target"],
                 "timeout_seconds": hub["notebooks"]["timeout_seconds"],
             },
+        },
+        "dask": {
+            "enabled": d["dask"]["enabled"],
+            "chart_version": DASK_GATEWAY_CHART_VERSION,
+            "release_name": "dask-gateway",
+            "per_user": dict(d["dask"]["per_user"]),
+            "scheduler": dict(d["dask"]["scheduler"]),
+            "worker": dict(d["dask"]["worker"]),
+            "idle_timeout_seconds": d["dask"]["idle_timeout_seconds"],
+            "pool": "dask",
         },
     }
 

@@ -203,6 +203,21 @@ variables {
       },
     ]
   }
+
+  extra_pools = [
+    { name = "viz", machine_type = "n2-highmem-8", disk_type = "pd-balanced", disk_size_gib = 100, spot = false, max_pods_per_node = 32, min_nodes = 0, max_nodes = 2, labels = { "sciplat.io/pool" = "viz" }, dedicated = true },
+    { name = "dask", machine_type = "n2-standard-8", disk_type = "pd-balanced", disk_size_gib = 100, spot = true, max_pods_per_node = 32, min_nodes = 0, max_nodes = 5, labels = { "sciplat.io/pool" = "dask" }, dedicated = true },
+  ]
+  dask = {
+    enabled              = true
+    chart_version        = "2026.3.0"
+    release_name         = "dask-gateway"
+    per_user             = { max_clusters = 2, max_cores = 16, max_memory_gib = 64 }
+    scheduler            = { cores = 1, memory_gib = 2 }
+    worker               = { cores = 2, memory_gib = 8 }
+    idle_timeout_seconds = 1800
+    pool                 = "dask"
+  }
 }
 
 run "modules_are_wired" {
@@ -396,4 +411,44 @@ run "rejects_upper_case_labels" {
     labels = { Environment = "test" }
   }
   expect_failures = [var.labels]
+}
+
+run "dask_beside_the_hub_on_its_pool" {
+  command = plan
+
+  assert {
+    condition     = length(module.dask) == 1 && module.dask[0].release.namespace == var.hub.namespace && module.dask[0].release.version == "2026.3.0"
+    error_message = "dask-gateway is installed beside the Hub at the pinned version"
+  }
+  assert {
+    condition     = module.dask[0].values.gateway.backend.worker.extraPodConfig.nodeSelector["sciplat.io/pool"] == "dask"
+    error_message = "workers are pinned to the dask pool"
+  }
+  assert {
+    condition     = length(module.gke.extra_pool_names) == 2
+    error_message = "the extra pools and the dask pool are created"
+  }
+}
+
+run "no_dask_when_disabled" {
+  command = plan
+
+  variables {
+    dask = merge(var.dask, { enabled = false })
+  }
+
+  assert {
+    condition     = length(module.dask) == 0
+    error_message = "nothing of Dask is deployed when it is disabled"
+  }
+}
+
+run "rejects_dask_without_its_pool" {
+  command = plan
+
+  variables {
+    extra_pools = []
+  }
+
+  expect_failures = [var.dask]
 }

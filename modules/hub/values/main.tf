@@ -157,6 +157,46 @@ locals {
     ] } } }
   }) : "{}")
 
+  # Dask (the daskhub pattern, modules/dask): a `dask-gateway` hub service (the chart generates its
+  # API token in the hub Secret, which the gateway reads) whose url is the gateway's traefik, so
+  # the proxy serves the API and the clusters' dashboards under /services/<name>/; the gateway may
+  # call the hub's API; labs get the namespace-qualified addresses and may reach traefik.
+  gateway_pods = {
+    "app.kubernetes.io/name"     = "dask-gateway"
+    "app.kubernetes.io/instance" = var.dask.release_name
+  }
+  dask = jsondecode(var.dask.enabled ? jsonencode({
+    services = { (var.dask.release_name) = { url = "http://traefik-${var.dask.release_name}.${var.dask.namespace}.svc.cluster.local", display = false } }
+    hub_ingress = [{
+      from = [{
+        namespaceSelector = { matchLabels = { "kubernetes.io/metadata.name" = var.dask.namespace } }
+        podSelector       = { matchLabels = merge(local.gateway_pods, { "app.kubernetes.io/component" = "gateway" }) }
+      }]
+      ports = [{ port = 8081, protocol = "TCP" }]
+    }]
+    lab_egress = [{
+      to = [{
+        namespaceSelector = { matchLabels = { "kubernetes.io/metadata.name" = var.dask.namespace } }
+        podSelector       = { matchLabels = merge(local.gateway_pods, { "app.kubernetes.io/component" = "traefik" }) }
+      }]
+      ports = [{ port = 8000, protocol = "TCP" }, { port = 8786, protocol = "TCP" }]
+    }]
+    lab_env = {
+      DASK_GATEWAY__ADDRESS        = "http://traefik-${var.dask.release_name}.${var.dask.namespace}.svc.cluster.local/services/${var.dask.release_name}"
+      DASK_GATEWAY__PROXY_ADDRESS  = "gateway://traefik-${var.dask.release_name}.${var.dask.namespace}.svc.cluster.local:80"
+      DASK_GATEWAY__PUBLIC_ADDRESS = "https://${var.domain}/services/${var.dask.release_name}"
+      DASK_GATEWAY__AUTH__TYPE     = "jupyterhub"
+      # Dashboards of local Dask clusters through the lab's own proxy (jupyter-server-proxy);
+      # gateway clusters link theirs under the public address above.
+      DASK_DISTRIBUTED__DASHBOARD__LINK = "{JUPYTERHUB_SERVICE_PREFIX}proxy/{port}/status"
+    }
+    }) : jsonencode({
+    services    = {}
+    hub_ingress = []
+    lab_egress  = []
+    lab_env     = {}
+  }))
+
   values = {
     hub = {
       config = merge({
@@ -176,7 +216,9 @@ locals {
       extraConfig = { "sciplat-spawn" = local.spawn_hook }
       networkPolicy = {
         enabled = true
+        ingress = local.dask.hub_ingress
       }
+      services = local.dask.services
     }
 
     proxy = {
@@ -211,7 +253,9 @@ locals {
       networkPolicy = {
         enabled          = true
         egressAllowRules = { cloudMetadataServer = false }
+        egress           = local.dask.lab_egress
       }
+      extraEnv = local.dask.lab_env
       cpu = {
         guarantee = local.default_profile.cpu_guarantee_cores
         limit     = local.default_profile.cpu_limit_cores

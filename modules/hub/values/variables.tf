@@ -242,3 +242,18 @@ variable "notebooks" {
     error_message = "notebooks.target must be a relative directory under the home and timeout_seconds from 5 to 600."
   }
 }
+
+variable "dask" {
+  description = "Dask beside the Hub (modules/dask): enabled, release_name (also the hub service and the /services/<name>/ prefix) and namespace of the gateway. Enabled: the hub service, the gateway's access to the hub API, the labs' gateway addresses and their egress to its traefik."
+  type = object({
+    enabled      = bool
+    release_name = string
+    namespace    = string
+  })
+  default = { enabled = false, release_name = "dask-gateway", namespace = "hub" }
+
+  validation {
+    condition     = can(regex("^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$", var.dask.release_name)) && can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.dask.namespace))
+    error_message = "dask.release_name and dask.namespace must be DNS labels."
+  }
+}
