@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import ssl
 import subprocess
 import time
@@ -45,6 +46,27 @@ MANIFEST_MEDIA_TYPES = (
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_REDIRECTS = 5
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
+# What a registry may send us: beyond these, it is broken or hostile, and the scan stops.
+MAX_RESPONSE_BYTES = 8 << 20  # one tag page, token or manifest
+MAX_TAGS = 200_000
+SCAN_DEADLINE = 600.0  # seconds for everything one client does
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
+_HASHES = {"sha256": hashlib.sha256, "sha512": hashlib.sha512}
+
+
+def origin(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of a URL, the port made explicit: what credentials are tied to."""
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or (443 if scheme == "https" else 80)
+
+
+def is_loopback(host: str) -> bool:
+    return host.strip("[]") in ("localhost", "127.0.0.1", "::1")
 
 
 class RegistryError(SciplatError):
@@ -165,6 +187,28 @@ def load_credentials(registry: str, config_path: Path | None = None) -> Credenti
     return None
 
 
+def verified_digest(header: str | None, body: bytes, what: str) -> str:
+    """The digest of a manifest: computed from its bytes; a header that is malformed or says
+    otherwise is an error (a registry, proxy or cache serving something else)."""
+    if not body:
+        raise RegistryError(f"{what}: the registry sent an empty manifest")
+    if header is None or not header.strip():
+        return "sha256:" + hashlib.sha256(body).hexdigest()
+    claimed = header.strip()
+    if not DIGEST.fullmatch(claimed):
+        raise RegistryError(
+            f"{what}: malformed Docker-Content-Digest {claimed[:80]!r}; refusing the manifest"
+        )
+    algorithm, _, _hex = claimed.partition(":")
+    actual = f"{algorithm}:{_HASHES[algorithm](body).hexdigest()}"
+    if actual != claimed:
+        raise RegistryError(
+            f"{what}: the registry says {claimed} but sent a manifest whose digest is {actual}; "
+            "refusing it"
+        )
+    return claimed
+
+
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
     """Split a WWW-Authenticate header into its scheme and parameters.
 
@@ -249,12 +293,19 @@ class RegistryClient:
     workers: int = 8
     use_docker_config: bool = True
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    max_response_bytes: int = MAX_RESPONSE_BYTES
+    max_tags: int = MAX_TAGS
+    deadline: float = SCAN_DEADLINE
+    transport: httpx.BaseTransport | None = None  # another way to reach the network (tests)
     _tokens: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _scheme: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _lock: Lock = field(default_factory=Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.base_url = api_base_url(self.registry)
+        self._origin = origin(self.base_url)
+        self._ends_at = self.clock() + self.deadline
         if self.credentials is None and self.use_docker_config:
             self.credentials = load_credentials(self.registry)
         self._clients: dict[str, httpx.Client] = {}
@@ -275,6 +326,7 @@ class RegistryClient:
                     limits=httpx.Limits(max_connections=max(self.workers, 4)),
                     headers={"User-Agent": "sciplat-images"},
                     verify=_verified_tls() if scheme == "https" else _no_tls(),
+                    transport=self.transport,
                 )
                 self._clients[scheme] = client
             return client
@@ -307,23 +359,89 @@ class RegistryClient:
             return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
         return {}
 
-    def _send(self, method: str, url: str, headers: Mapping[str, str], what: str) -> httpx.Response:
-        """One request with retries on 429/5xx, timeouts and dropped connections."""
+    def may_send_credentials(self, url: str, realm: bool = False) -> bool:
+        """Credentials go to the registry's own origin (scheme, host and port), or, for a token
+        request (`realm`), to a token service over HTTPS; plain HTTP only between loopback
+        hosts (a test registry). Never to another host in clear, never after a downgrade."""
+        target = origin(url)
+        if target == self._origin:
+            return True
+        if not realm:
+            return False
+        if target[0] == "https":
+            return True
+        return target[0] == "http" and is_loopback(target[1]) and is_loopback(self._origin[1])
+
+    def _remaining(self, what: str) -> float:
+        left = self._ends_at - self.clock()
+        if left <= 0:
+            raise RegistryError(
+                f"{what}: gave up, the registry scan took longer than {self.deadline:g} s"
+            )
+        return left
+
+    def _fetch(
+        self, method: str, url: str, headers: Mapping[str, str], what: str
+    ) -> httpx.Response:
+        """One request; the body is read up to `max_response_bytes`, then refused."""
+        timeout = min(self.timeout, self._remaining(what))
+        client = self._client_for(url)
+        request = client.build_request(
+            method, url, headers=dict(headers), timeout=httpx.Timeout(timeout)
+        )
+        response = client.send(request, stream=True)
+        try:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > self.max_response_bytes:
+                raise RegistryError(
+                    f"{what}: {url} answered {int(declared):,} bytes; refusing more than "
+                    f"{self.max_response_bytes:,}"
+                )
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > self.max_response_bytes:
+                    raise RegistryError(
+                        f"{what}: {url} sent more than {self.max_response_bytes:,} bytes; refusing"
+                    )
+                self._remaining(what)
+        finally:
+            response.close()
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=bytes(body), request=request
+        )
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        what: str,
+        realm: bool = False,
+    ) -> httpx.Response:
+        """One request with retries on 429/5xx, timeouts and dropped connections.
+
+        An Authorization header goes only where `may_send_credentials` allows, checked again
+        for every redirect; a redirect from https to http is refused."""
         attempt = redirects = 0
+        headers = dict(headers)
         while True:
+            if not self.may_send_credentials(url, realm):
+                headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
             try:
-                response = self._client_for(url).request(method, url, headers=dict(headers))
+                response = self._fetch(method, url, headers, what)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 if attempt >= self.retries:
                     kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
                     raise RegistryError(
                         f"{what}: request to {url} {kind} after {attempt + 1} attempts ({exc})"
                     ) from None
-                self.sleep(self._delay(attempt, None))
+                self.sleep(min(self._delay(attempt, None), self._remaining(what)))
                 attempt += 1
                 continue
             if response.status_code in RETRY_STATUSES and attempt < self.retries:
-                self.sleep(self._delay(attempt, response.headers.get("Retry-After")))
+                delay = self._delay(attempt, response.headers.get("Retry-After"))
+                self.sleep(min(delay, self._remaining(what)))
                 attempt += 1
                 continue
             location = response.headers.get("Location")
@@ -331,8 +449,6 @@ class RegistryClient:
                 target = urllib.parse.urljoin(url, location)
                 if url.startswith("https:") and not target.startswith("https:"):
                     raise RegistryError(f"{what}: refusing a redirect from https to {target}")
-                if urllib.parse.urlsplit(target).netloc != urllib.parse.urlsplit(url).netloc:
-                    headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
                 url, redirects = target, redirects + 1
                 continue
             return response
@@ -363,13 +479,20 @@ class RegistryClient:
         query = {"service": params.get("service", "")} if params.get("service") else {}
         query["scope"] = params.get("scope") or scope
         realm = params["realm"]
+        if urllib.parse.urlsplit(realm).scheme not in ("http", "https"):
+            raise RegistryError(f"{what}: the token realm {realm!r} is not an http(s) URL")
         sep = "&" if "?" in realm else "?"
         url = realm + sep + urllib.parse.urlencode(query)
         headers: dict[str, str] = {}
         if self.credentials:
+            if not self.may_send_credentials(url, realm=True):
+                raise RegistryError(
+                    f"{what}: the registry sends credentials to {realm}, over plain HTTP; "
+                    "refusing (a token service must use HTTPS)"
+                )
             raw = f"{self.credentials.username}:{self.credentials.password}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(raw).decode()
-        response = self._send("GET", url, headers, what)
+        response = self._send("GET", url, headers, what, realm=True)
         if response.status_code in (401, 403):
             raise RegistryError(
                 f"{what}: the token service at {realm} refused the credentials "
@@ -439,7 +562,6 @@ class RegistryClient:
         what = f"listing tags of {self._where(repository)}"
         n = page_size or self.page_size
         url = f"{self.base_url}/v2/{repository}/tags/list?" + urllib.parse.urlencode({"n": n})
-        origin = urllib.parse.urlsplit(self.base_url).netloc
         seen: set[str] = set()
         tags: list[str] = []
         while url:
@@ -459,33 +581,33 @@ class RegistryClient:
             if not isinstance(page, list):
                 raise RegistryError(f"{what}: the registry returned a malformed tag list")
             tags.extend(str(t) for t in page)
+            if len(tags) > self.max_tags:
+                raise RegistryError(f"{what}: more than {self.max_tags:,} tags; refusing")
             link = _next_link(response.headers.get("Link"))
             if not link:
                 break
             nxt = urllib.parse.urljoin(url, link)
-            if urllib.parse.urlsplit(nxt).netloc != origin:
+            if origin(nxt) != self._origin:
                 raise RegistryError(
-                    f"{what}: the next page points to another host ({nxt}); refusing to follow"
+                    f"{what}: the next page points to another host or scheme ({nxt}); "
+                    "refusing to follow"
                 )
             url = nxt
         # A registry may repeat a tag across pages; keep the first of each.
         return list(dict.fromkeys(tags))
 
     def digest(self, repository: str, tag: str) -> str:
-        """The content digest of ``repository:tag`` (index digest for multi-arch tags)."""
+        """The content digest of ``repository:tag`` (index digest for multi-arch tags).
+
+        The manifest itself is fetched and hashed: a ``Docker-Content-Digest`` header must be a
+        well-formed digest and match the bytes received, or the registry is not believed."""
         repository = normalize_repository(self.registry, repository)
         what = f"resolving {self._where(repository)}:{tag}"
         url = f"{self.base_url}/v2/{repository}/manifests/{urllib.parse.quote(tag, safe='')}"
-        response = self._request("HEAD", url, repository, what, accept=MANIFEST_MEDIA_TYPES)
-        digest = response.headers.get("Docker-Content-Digest")
-        if digest and digest.startswith("sha256:"):
-            return digest
-        # Some registries omit the header on HEAD: fetch the manifest and hash its bytes.
         response = self._request("GET", url, repository, what, accept=MANIFEST_MEDIA_TYPES)
-        digest = response.headers.get("Docker-Content-Digest")
-        if digest and digest.startswith("sha256:"):
-            return digest
-        return "sha256:" + hashlib.sha256(response.content).hexdigest()
+        return verified_digest(
+            response.headers.get("Docker-Content-Digest"), response.content, what
+        )
 
     def digests(self, repository: str, tags: Iterable[str]) -> dict[str, str]:
         """Digests of ``tags`` looked up concurrently (``workers`` threads)."""
