@@ -29,11 +29,32 @@ def require_or_skip(reason: str) -> None:
     Use it for Terraform, the providers, the vendored chart, the local registry and the like;
     never for a test that is optional by design.
     """
-    import pytest
-
     if on_ci():
         pytest.fail(f"{reason} (CI=true: everything `make setup` installs must be present)")
     pytest.skip(reason)
+
+
+def requires(available: bool, reason: str) -> pytest.MarkDecorator:
+    """A marker for tests that need something `make setup` installs: a no-op when it is there;
+    a skip when it is missing; a failure when it is missing on CI (CI=true)."""
+    if available:
+        return pytest.mark.skipif(False, reason=reason)
+    if on_ci():
+        return pytest.mark.missing_prerequisite(reason)
+    return pytest.mark.skipif(True, reason=reason)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "missing_prerequisite(reason): something make setup installs is missing (CI)"
+    )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    marker = item.get_closest_marker("missing_prerequisite")
+    if marker is not None:
+        reason = marker.args[0] if marker.args else "a prerequisite is missing"
+        pytest.fail(f"{reason} (CI=true: everything `make setup` installs must be present)")
 
 
 @dataclass

@@ -31,6 +31,7 @@ import yaml
 
 from sciplat.images.policy import Policy, select
 from sciplat.images.registry import RegistryClient, RegistryError
+from tests.conftest import require_or_skip
 from tests.localregistry import LocalRegistry, Pusher, fill_realistic, registry_available
 
 pytestmark = pytest.mark.integration
@@ -49,10 +50,7 @@ MULTIARCH = ["w_2026_48"]
 def _require(binary: str) -> None:
     if shutil.which(binary):
         return
-    reason = f"{binary} not installed (bash scripts/system-deps.sh)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason}; CI must run the registry tests")
-    pytest.skip(reason)
+    require_or_skip(f"{binary} not installed (bash scripts/system-deps.sh)")
 
 
 @dataclass

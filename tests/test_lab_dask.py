@@ -18,6 +18,7 @@ from test_tf_hub_values import deep_merge, evaluate, hub_inputs
 
 from sciplat.capacity import load_prices, plan_capacity
 from sciplat.config import load_environment
+from tests.conftest import require_or_skip
 
 DASK_VALUES = REPO_ROOT / "modules" / "dask" / "values"
 
@@ -200,7 +201,7 @@ def test_the_dask_pool_name_is_taken(tmp_path: Path, run_cli) -> None:
 def test_gateway_values_fit_the_chart_schema(gateway: dict[str, Any]) -> None:
     chart = dask_vendor()
     if not (chart / "values.schema.json").is_file():
-        pytest.skip(f"dask-gateway chart not found at {chart}; set SCIPLAT_DASK_GATEWAY_VENDOR")
+        require_or_skip(f"dask-gateway chart not found at {chart}; set SCIPLAT_DASK_GATEWAY_VENDOR")
     defaults = yaml.safe_load((chart / "values.yaml").read_text(encoding="utf-8"))
     schema = json.loads((chart / "values.schema.json").read_text(encoding="utf-8"))
     jsonschema.validate(deep_merge(defaults, gateway["values"]), schema)

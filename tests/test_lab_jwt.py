@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import require_or_skip
+
 REPO = Path(__file__).resolve().parents[1]
 HARNESS = REPO / "tests" / "harness" / "jwt_login.py"
 ISSUER = "https://login.sciplat.example.org"
@@ -25,9 +27,7 @@ def hub_python() -> Path:
     path = Path(named) if named else REPO / ".venv-hub" / "bin" / "python"
     if not path.is_file():
         message = f"no Hub Python at {path}; run `make hub-venv`"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        require_or_skip(message)
     return path
 
 

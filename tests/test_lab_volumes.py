@@ -18,6 +18,7 @@ from test_tf_hub_values import deep_merge, evaluate, hub_inputs, vendor_dir
 from sciplat.review.classify import classify
 from sciplat.review.plan import parse_plan
 from sciplat.review.volumes import volume_changes
+from tests.conftest import require_or_skip
 
 NFS = {"server": "10.10.0.250", "path": "/datasets"}
 
@@ -182,7 +183,7 @@ def chart() -> tuple[dict[str, Any], dict[str, Any]]:
     vendor = vendor_dir()
     defaults, schema = vendor / "values.yaml", vendor / "values.schema.json"
     if not (defaults.is_file() and schema.is_file()):
-        pytest.skip(f"zero-to-jupyterhub values and schema not found in {vendor}")
+        require_or_skip(f"zero-to-jupyterhub values and schema not found in {vendor}")
     return (
         yaml.safe_load(defaults.read_text(encoding="utf-8")),
         json.loads(schema.read_text(encoding="utf-8")),

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import requires
+
 PLANS = Path(__file__).parent / "fixtures" / "plans"
 
 
@@ -47,7 +49,7 @@ def _shape(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(TERRAFORM is None, reason="no Terraform (make setup)")
+@requires(TERRAFORM is not None, "no Terraform (make setup)")
 @pytest.mark.parametrize("case", GEN.CASES)
 def test_regenerated_fixture_matches_committed(case: str) -> None:
     committed = json.loads((PLANS / case / "plan.json").read_text())

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from test_tf_contract import ENV_NAMES, REPO_ROOT, rendered_tfvars
 
-from tests.conftest import mirror_prefixes
+from tests.conftest import mirror_prefixes, require_or_skip
 
 VALUES_MODULE = REPO_ROOT / "modules" / "hub" / "values"
 CHART_VERSION = "4.4.0"
@@ -38,7 +38,7 @@ def chart() -> tuple[dict[str, Any], dict[str, Any]]:
     vendor = vendor_dir()
     defaults, schema = vendor / "values.yaml", vendor / "values.schema.json"
     if not (defaults.is_file() and schema.is_file()):
-        pytest.skip(
+        require_or_skip(
             f"zero-to-jupyterhub {CHART_VERSION} values.yaml/values.schema.json not found in "
             f"{vendor}; set SCIPLAT_Z2JH_VENDOR to the directory holding them"
         )

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from test_tf_contract import ENV_NAMES, REPO_ROOT, rendered_tfvars
 
-from tests.conftest import mirror_prefixes
+from tests.conftest import mirror_prefixes, require_or_skip
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -27,10 +27,10 @@ def cli_config() -> Path:
     try:
         from sciplat.tfcheck import cli_config_path
     except ImportError as exc:
-        pytest.skip(f"sciplat.tfcheck not available: {exc}")
+        require_or_skip(f"sciplat.tfcheck not available: {exc}")
     path = cli_config_path()
     if not path.is_file():
-        pytest.skip(f"no provider stand-ins at {path}; run `make providers`")
+        require_or_skip(f"no provider stand-ins at {path}; run `make providers`")
     return path
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from sciplat import tfcheck
+from tests.conftest import require_or_skip
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -25,7 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def providers() -> tfcheck.ProvidersResult:
     if shutil.which("terraform") is None and shutil.which("tofu") is None:
-        pytest.skip("no terraform binary on PATH")
+        require_or_skip("no terraform binary on PATH")
     return tfcheck.ensure_providers(quiet=True)
 
 
@@ -204,7 +205,7 @@ def test_tf_test_command_fails_on_a_broken_copy(
 def test_stand_in_go_unit_tests_pass() -> None:
     go = shutil.which("go")
     if go is None:
-        pytest.skip("no Go toolchain on PATH")
+        require_or_skip("no Go toolchain on PATH")
     proc = subprocess.run(
         [go, "test", "./standin"],
         cwd=tfcheck.TOOLS_DIR,
@@ -219,7 +220,7 @@ def test_stand_in_binary_serves_the_schema_beside_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if shutil.which("go") is None:
-        pytest.skip("no Go toolchain on PATH")
+        require_or_skip("no Go toolchain on PATH")
     monkeypatch.setenv("SCIPLAT_PROVIDER_CACHE", str(tmp_path / "cache"))
     binary = tfcheck.build_standin_binary(quiet=True)
     assert binary.is_file() and binary.parent.parent.name == "standin"

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from sciplat.terraform import find_engine
+from tests.conftest import requires
 
 REPO = Path(__file__).resolve().parents[1]
 ROOT_FIXTURE = REPO / "tests" / "fixtures" / "plans" / "workflow-root"
@@ -30,7 +31,7 @@ def _have_terraform() -> bool:
         return False
 
 
-needs_terraform = pytest.mark.skipif(not _have_terraform(), reason="no terraform binary")
+needs_terraform = requires(_have_terraform(), "no terraform binary")
 
 
 class Site:
