@@ -8,6 +8,7 @@ locals {
   # (docs/operations.md, "The CI identity").
   services = [
     "artifactregistry.googleapis.com",
+    "billingbudgets.googleapis.com",
     "cloudscheduler.googleapis.com",
     "compute.googleapis.com",
     "container.googleapis.com",
@@ -155,4 +156,21 @@ module "dask" {
   mirror_prefixes      = local.mirror_prefixes
 
   depends_on = [module.hub]
+}
+
+# The environment's billing budget: alerts at thresholds of the planned monthly cost.
+module "budget" {
+  source = "../modules/budget"
+  count  = var.budget.enabled ? 1 : 0
+
+  project_id         = var.project_id
+  environment        = var.environment
+  billing_account    = var.budget.billing_account
+  amount_usd         = var.budget.amount_usd
+  thresholds_percent = var.budget.thresholds_percent
+  forecast_percent   = var.budget.forecast_percent
+  notify_emails      = var.budget.notify_emails
+  labels             = var.labels
+
+  depends_on = [google_project_service.apis]
 }

@@ -2,6 +2,10 @@ provider "google" {
   project        = var.project_id
   region         = var.region
   default_labels = var.labels
+
+  # The Budget API (modules/budget) needs a quota project when called with user credentials.
+  billing_project       = var.project_id
+  user_project_override = true
 }
 
 # The Kubernetes and Helm providers reach the cluster created in this same root through its

@@ -457,6 +457,28 @@ variable "hub" {
   }
 }
 
+variable "budget" {
+  description = <<-EOT
+    Billing budget of the environment's project (`budget.*`): enabled, billing_account (or null
+    when disabled), amount_usd (the capacity plan's monthly cost x (1 + margin_percent/100),
+    rounded up, or the fixed budget.amount_usd), thresholds_percent (alerts on actual spend),
+    forecast_percent (an alert on forecast spend, or null), notify_emails.
+  EOT
+  type = object({
+    enabled            = bool
+    billing_account    = optional(string)
+    amount_usd         = number
+    thresholds_percent = list(number)
+    forecast_percent   = optional(number)
+    notify_emails      = list(string)
+  })
+
+  validation {
+    condition     = !var.budget.enabled || (var.budget.billing_account != null && var.budget.amount_usd > 0 && length(var.budget.notify_emails) > 0)
+    error_message = "an enabled budget needs billing_account, a positive amount_usd and notify_emails."
+  }
+}
+
 variable "dask" {
   description = <<-EOT
     Dask beside the Hub (`dask.*`): enabled, chart_version (dask-gateway, "2026.3.0"), release_name

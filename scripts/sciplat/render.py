@@ -137,6 +137,7 @@ def render_tfvars(
                 "timeout_seconds": hub["notebooks"]["timeout_seconds"],
             },
         },
+        "budget": _budget(d["budget"], sizing),
         "dask": {
             "enabled": d["dask"]["enabled"],
             "chart_version": DASK_GATEWAY_CHART_VERSION,
@@ -172,6 +173,19 @@ def _extra_pools(sizing: dict[str, Any]) -> list[dict[str, Any]]:
         }
         for pool in sizing["extra_pools"]
     ]
+
+
+def _budget(budget: dict[str, Any], sizing: dict[str, Any]) -> dict[str, Any]:
+    """budget.*, with the amount from the capacity plan (monthly cost x margin) unless fixed."""
+    planned = sizing.get("budget") or {}
+    return {
+        "enabled": budget["enabled"],
+        "billing_account": budget.get("billing_account"),
+        "amount_usd": planned.get("amount_usd", 0),
+        "thresholds_percent": list(budget["thresholds_percent"]),
+        "forecast_percent": budget["forecast_percent"],
+        "notify_emails": list(budget["notify_emails"]),
+    }
 
 
 def _volume(vol: dict[str, Any]) -> dict[str, Any]:

@@ -208,6 +208,14 @@ variables {
     { name = "viz", machine_type = "n2-highmem-8", disk_type = "pd-balanced", disk_size_gib = 100, spot = false, max_pods_per_node = 32, min_nodes = 0, max_nodes = 2, labels = { "sciplat.io/pool" = "viz" }, dedicated = true },
     { name = "dask", machine_type = "n2-standard-8", disk_type = "pd-balanced", disk_size_gib = 100, spot = true, max_pods_per_node = 32, min_nodes = 0, max_nodes = 5, labels = { "sciplat.io/pool" = "dask" }, dedicated = true },
   ]
+  budget = {
+    enabled            = true
+    billing_account    = "012345-6789AB-CDEF01"
+    amount_usd         = 12699
+    thresholds_percent = [50, 90, 100]
+    forecast_percent   = 100
+    notify_emails      = ["platform-team@sciplat.example.org"]
+  }
   dask = {
     enabled              = true
     chart_version        = "2026.3.0"
@@ -256,7 +264,7 @@ run "modules_are_wired" {
     error_message = "the Hub's URL and namespace"
   }
   assert {
-    condition     = toset(keys(google_project_service.apis)) == toset(["artifactregistry.googleapis.com", "cloudscheduler.googleapis.com", "compute.googleapis.com", "container.googleapis.com", "containerfilesystem.googleapis.com", "file.googleapis.com", "iam.googleapis.com", "logging.googleapis.com", "monitoring.googleapis.com", "secretmanager.googleapis.com", "workflowexecutions.googleapis.com", "workflows.googleapis.com"])
+    condition     = toset(keys(google_project_service.apis)) == toset(["artifactregistry.googleapis.com", "billingbudgets.googleapis.com", "cloudscheduler.googleapis.com", "compute.googleapis.com", "container.googleapis.com", "containerfilesystem.googleapis.com", "file.googleapis.com", "iam.googleapis.com", "logging.googleapis.com", "monitoring.googleapis.com", "secretmanager.googleapis.com", "workflowexecutions.googleapis.com", "workflows.googleapis.com"])
     error_message = "exactly the APIs the platform uses"
   }
   assert {
@@ -451,4 +459,34 @@ run "rejects_dask_without_its_pool" {
   }
 
   expect_failures = [var.dask]
+}
+
+run "budget_alerts_at_the_planned_amount" {
+  command = plan
+
+  override_data {
+    target = module.budget[0].data.google_project.this
+    values = {
+      number = "123456789012"
+    }
+  }
+
+  assert {
+    condition     = module.budget[0].amount_usd == 12699
+    error_message = "the budget's amount is the rendered one"
+  }
+  assert {
+    condition     = length(module.budget[0].notification_channels) == 1
+    error_message = "one email channel per address"
+  }
+}
+
+run "rejects_a_budget_without_billing_account" {
+  command = plan
+
+  variables {
+    budget = merge(var.budget, { billing_account = null })
+  }
+
+  expect_failures = [var.budget]
 }

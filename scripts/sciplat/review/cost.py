@@ -48,10 +48,63 @@ class CostDelta:
     notes: list[str] = field(default_factory=list)
     price_date: str | None = None
     region: str | None = None
+    budget: Budget | None = None
 
     @property
     def delta_usd(self) -> float:
         return self.after_usd - self.before_usd
+
+    def budget_sentence(self) -> str | None:
+        """One sentence on the budget the plan leaves in place and the share of it the estimate
+        after takes, or None when the plan has no budget."""
+        budget = self.budget
+        if budget is None:
+            return None
+        if budget.amount_usd is None:
+            return "Budget: its amount is known only after apply."
+        alerts = ", ".join(f"{t:g}%" for t in budget.thresholds_percent) or "no thresholds"
+        text = f"Budget ${budget.amount_usd:,.2f} a month (alerts at {alerts})"
+        if self.available and budget.amount_usd > 0:
+            share = 100 * self.after_usd / budget.amount_usd
+            over = " — above the budget" if share > 100 else ""
+            text += f": the estimate after is {share:.0f}% of it{over}"
+        return text + "."
+
+
+@dataclass
+class Budget:
+    """The billing budget the plan leaves in place (google_billing_budget, after the change)."""
+
+    address: str
+    amount_usd: float | None
+    thresholds_percent: list[float]
+
+
+def _budget(plan: Plan) -> Budget | None:
+    for change in plan.changes:
+        if change.mode != "managed" or base_type(change.type) != "google_billing_budget":
+            continue
+        if change.action in ("delete", "forget") or not isinstance(change.after, dict):
+            continue
+        try:
+            units = change.after["amount"][0]["specified_amount"][0]["units"]
+            amount: float | None = float(units)
+        except (KeyError, IndexError, TypeError, ValueError):
+            amount = None
+        rules = change.after.get("threshold_rules")
+        thresholds = sorted(
+            round(float(r["threshold_percent"]) * 100, 2)
+            for r in (rules if isinstance(rules, list) else [])
+            if isinstance(r, dict)
+            and _is_number(r.get("threshold_percent"))
+            and r.get("spend_basis", "CURRENT_SPEND") == "CURRENT_SPEND"
+        )
+        return Budget(change.address, amount, thresholds)
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 class _Unpriced(Exception):
@@ -164,7 +217,11 @@ def _registry_line(plan: Plan, prices: Prices, result: CostDelta) -> tuple[float
 def cost_delta(plan: Plan, prices: Prices | None) -> CostDelta:
     """Sum the priced resources of the plan, before and after (no-op resources included)."""
     if prices is None:
-        return CostDelta(available=False, notes=["no price table: the capacity model is missing"])
+        return CostDelta(
+            available=False,
+            notes=["no price table: the capacity model is missing"],
+            budget=_budget(plan),
+        )
     result = CostDelta(
         available=True, price_date=getattr(prices, "date", None), region=prices.region
     )
@@ -182,6 +239,7 @@ def cost_delta(plan: Plan, prices: Prices | None) -> CostDelta:
         result.after_usd += after
         if round(before, 2) != round(after, 2):
             result.lines.append(CostLine(change.address, round(before, 2), round(after, 2)))
+    result.budget = _budget(plan)
     reg_before, reg_after = _registry_line(plan, prices, result)
     result.before_usd += reg_before
     result.after_usd += reg_after

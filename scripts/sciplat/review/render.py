@@ -339,6 +339,8 @@ def _md_cost(review: Review) -> list[str]:
         f"(**{_delta(cost.delta_usd)}**), {cost.region} list prices of {cost.price_date}.",
         "",
     ]
+    if cost.budget_sentence():
+        out += [_md_text(cost.budget_sentence() or ""), ""]
     if cost.lines:
         table = ["| resource | before | after |", "|---|---:|---:|"] + [
             f"| {_md_code(line.address, cell=True)} | {_money(line.before_usd)} | "
@@ -509,6 +511,8 @@ def print_text(review: Review, console: Console) -> None:
             block.append(f"  ... and {len(cost.notes) - TEXT_COST_LINES} more notes\n", style="dim")
     else:
         block.append(f"  not estimated: {'; '.join(cost.notes)}\n")
+    if cost.budget_sentence():
+        block.append(f"  {cost.budget_sentence()}\n")
     _emit(console, block)
     images = review.images
     if images.added or images.removed or images.repinned or images.unknown:

@@ -160,6 +160,13 @@ def to_json(review: Review) -> dict[str, Any]:
                 for line in cost.lines
             ],
             "notes": cost.notes,
+            "budget": None
+            if cost.budget is None
+            else {
+                "address": cost.budget.address,
+                "amount": cost.budget.amount_usd,
+                "thresholds_percent": cost.budget.thresholds_percent,
+            },
         },
         "images": {
             "added": review.images.added,
