@@ -13,8 +13,9 @@ STAMP   := $(VENV)/.installed
 TOOLS   := .venv-tools
 CHECKOV := $(TOOLS)/bin/checkov
 CHECKOV_VERSION := 3.3.30
+PIP_VERSION := 25.3
 
-.PHONY: help setup system-deps test pytest lint ruff fmt fmt-check checkov docs docs-check providers validate \
+.PHONY: help setup lock system-deps test pytest lint ruff fmt fmt-check checkov docs docs-check providers validate \
         tf-test plan apply destroy review verify capacity images render bench clean
 
 help: ## List the targets
@@ -22,15 +23,29 @@ help: ## List the targets
 	@echo
 	@echo "  ENV=<name> picks the environment (env/<name>.yaml); default: $(ENV)"
 
-$(STAMP): pyproject.toml
+# The whole Python tree comes from requirements.lock, every file checked against its hash; the
+# project itself is then installed on top without resolving anything.
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip==25.3
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/pip check
 	@touch $@
 
-$(CHECKOV): Makefile
+lock: ## Re-lock requirements.lock and requirements-checkov.lock (every package, with hashes)
+	@test -x $(BIN)/uv || { test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); \
+	  $(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock; }
+	$(BIN)/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], "pip==$(PIP_VERSION)", sep="\n")' \
+	  | $(BIN)/uv pip compile pyproject.toml - --extra dev --generate-hashes --universal \
+	      --python-version 3.11 --quiet --output-file requirements.lock
+	printf '%s\n' checkov==$(CHECKOV_VERSION) pip==$(PIP_VERSION) \
+	  | $(BIN)/uv pip compile - --generate-hashes --universal --python-version 3.11 --quiet \
+	      --output-file requirements-checkov.lock
+
+$(CHECKOV): requirements-checkov.lock
 	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	$(TOOLS)/bin/pip install --quiet --require-hashes --no-deps -r requirements-checkov.lock
+	$(TOOLS)/bin/pip check
 	@touch $@
 
 setup: $(STAMP) $(CHECKOV) system-deps ## Create .venv and install everything pinned (Python deps, Terraform, checkov, test servers)
