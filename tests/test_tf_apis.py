@@ -31,6 +31,7 @@ PREREQUISITES = {"serviceusage.googleapis.com", "cloudresourcemanager.googleapis
 API_FOR_TYPE: dict[str, set[str]] = {
     "google_artifact_registry_repository": {"artifactregistry.googleapis.com"},
     "google_artifact_registry_repository_iam_member": {"artifactregistry.googleapis.com"},
+    "google_billing_budget": {"billingbudgets.googleapis.com"},
     "google_cloud_scheduler_job": {"cloudscheduler.googleapis.com"},
     "google_compute_address": {"compute.googleapis.com"},
     "google_compute_firewall": {"compute.googleapis.com"},
@@ -41,6 +42,7 @@ API_FOR_TYPE: dict[str, set[str]] = {
     "google_container_cluster": {"container.googleapis.com"},
     "google_container_node_pool": {"container.googleapis.com"},
     "google_filestore_instance": {"file.googleapis.com"},
+    "google_monitoring_notification_channel": {"monitoring.googleapis.com"},
     "google_project_iam_member": {"cloudresourcemanager.googleapis.com"},
     "google_project_service": {"serviceusage.googleapis.com"},
     "google_secret_manager_secret_iam_member": {"secretmanager.googleapis.com"},
