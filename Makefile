@@ -62,11 +62,11 @@ pytest: $(STAMP) system-deps providers ## Python tests with a coverage report
 lint: ruff fmt-check checkov docs-check ## ruff, terraform fmt -check, checkov, module README tables
 
 ruff: $(STAMP)
-	$(BIN)/ruff check scripts tests benchmarks tools
-	$(BIN)/ruff format --check scripts tests benchmarks tools
+	$(BIN)/ruff check scripts tests benchmarks tools modules
+	$(BIN)/ruff format --check scripts tests benchmarks tools modules
 
 fmt: $(STAMP) ## Format Python and Terraform in place
-	$(BIN)/ruff format scripts tests benchmarks tools
+	$(BIN)/ruff format scripts tests benchmarks tools modules
 	$(SCIPLAT) tf fmt -recursive
 
 fmt-check: $(STAMP)

@@ -108,22 +108,23 @@ module "registry_mirror" {
 module "hub" {
   source = "../modules/hub"
 
-  project_id      = var.project_id
-  region          = var.region
-  namespace       = var.hub.namespace
-  labels          = var.labels
-  domain          = var.hub.domain
-  chart_version   = var.hub.chart_version
-  auth            = var.hub.auth
-  culling         = var.hub.culling
-  lab             = var.hub.lab
-  home_quota_gib  = var.hub.home_quota_gib
-  profiles        = var.hub.profiles
-  images          = var.hub.images
-  mirror_prefixes = local.mirror_prefixes
-  volumes         = var.hub.volumes
-  notebooks       = var.hub.notebooks
-  dask            = { enabled = var.dask.enabled, release_name = var.dask.release_name }
+  project_id          = var.project_id
+  region              = var.region
+  namespace           = var.hub.namespace
+  labels              = var.labels
+  domain              = var.hub.domain
+  chart_version       = var.hub.chart_version
+  auth                = var.hub.auth
+  culling             = var.hub.culling
+  lab                 = var.hub.lab
+  identity            = var.hub.identity
+  home_soft_limit_gib = var.hub.home_soft_limit_gib
+  profiles            = var.hub.profiles
+  images              = var.hub.images
+  mirror_prefixes     = local.mirror_prefixes
+  volumes             = var.hub.volumes
+  notebooks           = var.hub.notebooks
+  dask                = { enabled = var.dask.enabled, release_name = var.dask.release_name }
 
   home_nfs = {
     server       = module.filestore.home_ip

@@ -337,7 +337,9 @@ variable "hub" {
     chart_version (zero-to-jupyterhub, "4.4.0"), auth (type github | cilogon,
     github_organizations, cilogon_idps, admin_users, client_id, client_secret_secret = the Secret
     Manager secret id holding the OAuth client secret), culling, lab (uid_gid_source
-    identity_provider | fixed, default_url, start_timeout_seconds), home_quota_gib, profiles
+    identity_provider, default_url, start_timeout_seconds), identity (UID/GID mapping:
+    shared_gid, reserved_ids_below, github_teams, cilogon_uid_claim, cilogon_uid_fallback,
+    cilogon_groups), home_soft_limit_gib (the spawn-time warning's threshold), profiles
     (sizes with guarantees and limits from the capacity plan; exactly one default) and images
     (registry, repository, tag, digest or null, class, display_name, recommended), volumes
     (extra lab volumes: name, mount_path, read_only, sub_path, nfs_server + nfs_path or claim),
@@ -366,7 +368,18 @@ variable "hub" {
       default_url           = string
       start_timeout_seconds = number
     })
-    home_quota_gib = number
+    identity = object({
+      shared_gid           = number
+      reserved_ids_below   = number
+      github_teams         = bool
+      cilogon_uid_claim    = string
+      cilogon_uid_fallback = string
+      cilogon_groups = list(object({
+        name = string
+        gid  = number
+      }))
+    })
+    home_soft_limit_gib = number
     profiles = list(object({
       name                 = string
       display_name         = string
@@ -430,8 +443,8 @@ variable "hub" {
     error_message = "hub.culling needs timeout_seconds > 0, every_seconds > 0 and max_age_seconds >= 0."
   }
   validation {
-    condition     = contains(["identity_provider", "fixed"], var.hub.lab.uid_gid_source) && startswith(var.hub.lab.default_url, "/") && var.hub.lab.start_timeout_seconds >= 60
-    error_message = "hub.lab needs uid_gid_source identity_provider or fixed, a default_url starting with / and start_timeout_seconds >= 60."
+    condition     = var.hub.lab.uid_gid_source == "identity_provider" && startswith(var.hub.lab.default_url, "/") && var.hub.lab.start_timeout_seconds >= 60
+    error_message = "hub.lab needs uid_gid_source identity_provider (there is no shared fallback UID), a default_url starting with / and start_timeout_seconds >= 60."
   }
   validation {
     condition = length(var.hub.profiles) > 0 && length([for p in var.hub.profiles : p if p.default]) == 1 && alltrue([
@@ -452,8 +465,8 @@ variable "hub" {
     error_message = "hub.volumes[*] need an absolute mount_path and either nfs_server with nfs_path, or claim."
   }
   validation {
-    condition     = var.hub.home_quota_gib > 0
-    error_message = "hub.home_quota_gib must be positive."
+    condition     = var.hub.home_soft_limit_gib > 0
+    error_message = "hub.home_soft_limit_gib must be positive."
   }
 }
 

@@ -68,12 +68,14 @@ def hub_inputs(tfvars: dict[str, Any]) -> dict[str, Any]:
         "auth": auth,
         "culling": hub["culling"],
         "lab": hub["lab"],
-        "home_quota_gib": hub["home_quota_gib"],
+        "identity": hub["identity"],
+        "home_soft_limit_gib": hub["home_soft_limit_gib"],
         "profiles": hub["profiles"],
         "images": hub["images"],
         "mirror_prefixes": prefixes,
-        "home_claim": "home",
-        "shared_claim": "shared",
+        "namespace": hub["namespace"],
+        "home_nfs": {"server": "10.0.0.2", "path": "/homes"},
+        "shared_nfs": {"server": "10.0.0.3", "path": "/shared"},
     }
 
 
@@ -113,7 +115,8 @@ def evaluate(tmp_path: Path, inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 def pinned_cilogon_inputs() -> dict[str, Any]:
-    """stable's inputs switched to CILogon, fixed UIDs and digest-pinned images from two hosts."""
+    """stable's inputs switched to CILogon with a GID table and digest-pinned images from two
+    hosts."""
     tfvars, _ = rendered_tfvars("stable")
     inputs = hub_inputs(json.loads(json.dumps(tfvars)))
     inputs["auth"] = {
@@ -123,7 +126,10 @@ def pinned_cilogon_inputs() -> dict[str, Any]:
         "admin_users": ["admin@example.org"],
         "client_id": "cilogon:/client_id/abc",
     }
-    inputs["lab"] = {**inputs["lab"], "uid_gid_source": "fixed"}
+    inputs["identity"] = {
+        **inputs["identity"],
+        "cilogon_groups": [{"name": "CO:COU:sciplat-users:members:active", "gid": 20001}],
+    }
     inputs["images"] = [
         {
             "registry": "docker.io",
@@ -289,12 +295,20 @@ def test_scheduling_storage_culling_and_placement(
     assert values["scheduling"]["userScheduler"]["nodeSelector"] == core
 
     storage = single["storage"]
-    assert storage["type"] == "static"
-    assert storage["static"] == {"pvcName": "home", "subPath": "{username}"}
-    assert storage["capacity"] == f"{inputs['home_quota_gib']}Gi"
-    claims = {v["persistentVolumeClaim"]["claimName"] for v in storage["extraVolumes"]}
-    assert claims == {"home", "shared"}
-    assert {m["mountPath"] for m in storage["extraVolumeMounts"]} == {"/shared"}
+    assert storage["type"] == "none"
+    volumes = {v["name"]: v for v in storage["extraVolumes"]}
+    assert volumes == {
+        "home": {"name": "home", "nfs": inputs["home_nfs"]},
+        "shared": {"name": "shared", "nfs": inputs["shared_nfs"]},
+    }
+    mounts = {m["name"]: m for m in storage["extraVolumeMounts"]}
+    assert mounts["home"] == {
+        "name": "home",
+        "mountPath": "/home/{username}",
+        "subPath": "{username}",
+    }
+    assert mounts["shared"]["mountPath"] == "/shared"
+    assert "capacity" not in storage  # no quota is claimed that nothing enforces
 
     culling = inputs["culling"]
     assert values["cull"]["enabled"] == culling["enabled"]
@@ -306,12 +320,34 @@ def test_scheduling_storage_culling_and_placement(
     assert single["defaultUrl"] == lab["default_url"]
     assert single["startTimeout"] == lab["start_timeout_seconds"]
     assert single["allowPrivilegeEscalation"] is False
-    hook = values["hub"]["extraConfig"]["sciplat-spawn"]
-    assert f'SCIPLAT_UID_GID_SOURCE = "{lab["uid_gid_source"]}"' in hook
-    assert "refusing to start a lab as UID" in hook
-    assert "SCIPLAT_SHARED_GID = 100" in hook
-    assert "spawner.supplemental_gids = sorted({gid, SCIPLAT_SHARED_GID})" in hook
-    compile(hook, "sciplat-spawn", "exec")  # valid Python
+    settings = values["custom"]["sciplat"]["usermodel"]
+    assert settings["shared_gid"] == inputs["identity"]["shared_gid"]
+    assert settings["reserved_ids_below"] == inputs["identity"]["reserved_ids_below"]
+    assert settings["cilogon"]["groups"] == inputs["identity"]["cilogon_groups"]
+    assert settings["home_soft_limit_gib"] == inputs["home_soft_limit_gib"]
+    assert settings["namespace_template"] == f"{inputs['namespace']}-u-{{username}}"
+    # The hub's Python ships as files and is loaded by extraConfig.
+    files = values["hub"]["extraFiles"]
+    shipped = {f["mountPath"].rsplit("/", 1)[1]: f["stringData"] for f in files.values()}
+    source = (VALUES_MODULE / "hub" / "usermodel.py").read_text(encoding="utf-8")
+    assert shipped["usermodel.py"] == source
+    assert all(
+        f["mountPath"].startswith("/usr/local/etc/jupyterhub/sciplat_hub/") for f in files.values()
+    )
+    loader = values["hub"]["extraConfig"]["sciplat-usermodel"]
+    assert "from sciplat_hub import usermodel" in loader
+    compile(loader, "sciplat-usermodel", "exec")  # valid Python
+    # Hub and proxy reach labs in user namespaces; labs there reach the hub.
+    assert values["hub"]["networkPolicy"]["interNamespaceAccessLabels"] == "accept"
+    for egress in (
+        values["hub"]["networkPolicy"]["egress"],
+        values["proxy"]["chp"]["networkPolicy"]["egress"],
+    ):
+        [rule] = egress
+        assert rule["to"][0]["namespaceSelector"] == {
+            "matchLabels": {"sciplat/user-namespace": "true"}
+        }
+        assert rule["ports"] == [{"port": 8888, "protocol": "TCP"}]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -331,7 +367,9 @@ def test_auth_settings(
         assert "CILogonOAuthenticator" not in config
     else:
         section = config["CILogonOAuthenticator"]
-        assert sorted(section["allowed_idps"]) == sorted(auth["cilogon_idps"])
+        # oauthenticator 17.4 renamed allowed_idps to idps.
+        assert sorted(section["idps"]) == sorted(auth["cilogon_idps"])
+        assert "allowed_idps" not in section
         assert "GitHubOAuthenticator" not in config
     assert section["client_id"] == auth["client_id"]
     assert section["oauth_callback_url"] == callback
@@ -344,96 +382,3 @@ def test_bad_inputs_are_rejected_by_the_submodule(tmp_path: Path) -> None:
     inputs["profiles"] = [{**p, "default": True} for p in inputs["profiles"]]
     with pytest.raises(AssertionError, match="exactly one default"):
         evaluate(tmp_path, inputs)
-
-
-class _Config:
-    """Stands in for the traitlets config object `c` that JupyterHub hands to extraConfig."""
-
-    def __init__(self) -> None:
-        self.KubeSpawner = type("KubeSpawnerConfig", (), {})()
-
-
-class _User:
-    def __init__(self, auth_state: dict[str, Any] | None) -> None:
-        self._auth_state = auth_state
-
-    async def get_auth_state(self) -> dict[str, Any] | None:
-        return self._auth_state
-
-
-class _Spawner:
-    def __init__(self, auth_state: dict[str, Any] | None) -> None:
-        self.user = _User(auth_state)
-        self.image = "mirror/lsstsqre/sciplat-lab:w_2026_47"
-
-
-def run_hook(hook: str, auth_state: dict[str, Any] | None) -> _Spawner:
-    import asyncio
-
-    config = _Config()
-    exec(compile(hook, "sciplat-spawn", "exec"), {"c": config})
-    spawner = _Spawner(auth_state)
-    asyncio.run(config.KubeSpawner.pre_spawn_hook(spawner))
-    return spawner
-
-
-def test_spawn_hook_maps_identity_to_uid_gid(
-    evaluated: dict[str, tuple[dict[str, Any], dict[str, Any]]],
-) -> None:
-    hook = evaluated["stable"][1]["values"]["hub"]["extraConfig"]["sciplat-spawn"]
-
-    github = run_hook(hook, {"github_user": {"id": 583231, "login": "octocat"}})
-    assert (github.uid, github.gid, github.fs_gid) == (583231, 583231, 583231)
-    assert github.supplemental_gids == [100, 583231]
-    [init] = github.init_containers
-    assert init["image"] == github.image
-    assert init["securityContext"]["runAsUser"] == 583231
-    assert init["securityContext"]["runAsNonRoot"] is True
-    assert init["command"][-1] == "mkdir -p -m 0700 /homes/{username}"
-
-    cilogon = run_hook(hook, {"cilogon_user": {"uidNumber": "41234", "gidNumber": "2001"}})
-    assert (cilogon.uid, cilogon.gid) == (41234, 2001)
-
-    with pytest.raises(RuntimeError, match="no identity"):
-        run_hook(hook, {})
-    with pytest.raises(RuntimeError, match="refusing to start a lab as UID 0"):
-        run_hook(hook, {"cilogon_user": {"email": "someone@example.org"}})
-    with pytest.raises(RuntimeError, match="refusing"):
-        run_hook(hook, {"github_user": {"id": 42}})
-
-
-def test_spawn_hook_fixed_ids(evaluated: dict[str, tuple[dict[str, Any], dict[str, Any]]]) -> None:
-    hook = evaluated["pinned-cilogon"][1]["values"]["hub"]["extraConfig"]["sciplat-spawn"]
-    spawner = run_hook(hook, None)
-    assert (spawner.uid, spawner.gid) == (1000, 100)
-    assert spawner.supplemental_gids == [100]
-
-
-def _cpu_cores(quantity: str) -> float:
-    return int(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
-
-
-def _mib(quantity: str) -> float:
-    units = {"Mi": 1, "Gi": 1024}
-    return float(quantity[:-2]) * units[quantity[-2:]]
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_hub_and_proxy_request_what_the_capacity_plan_reserves(
-    case: str, evaluated: dict[str, tuple[dict[str, Any], dict[str, Any]]]
-) -> None:
-    import json
-
-    from sciplat.config import REPO_ROOT as ROOT
-
-    overheads = json.loads(
-        (ROOT / "scripts/sciplat/capacity/data/overheads.json").read_text(encoding="utf-8")
-    )
-    planned = {pod["name"]: pod for pod in overheads["core_workloads"]["pods"]}
-    values = evaluated[case][1]["values"]
-    for name, requests in (
-        ("hub", values["hub"]["resources"]["requests"]),
-        ("proxy", values["proxy"]["chp"]["resources"]["requests"]),
-    ):
-        assert _cpu_cores(requests["cpu"]) == pytest.approx(planned[name]["cpu"]), name
-        assert _mib(requests["memory"]) == pytest.approx(planned[name]["memory_mib"]), name

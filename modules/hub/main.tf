@@ -42,17 +42,20 @@ module "values" {
     admin_users          = var.auth.admin_users
     client_id            = var.auth.client_id
   }
-  culling         = var.culling
-  lab             = var.lab
-  home_quota_gib  = var.home_quota_gib
-  profiles        = var.profiles
-  images          = var.images
-  mirror_prefixes = var.mirror_prefixes
-  home_claim      = kubernetes_persistent_volume_claim_v1.nfs["home"].metadata[0].name
-  shared_claim    = kubernetes_persistent_volume_claim_v1.nfs["shared"].metadata[0].name
-  volumes         = var.volumes
-  notebooks       = var.notebooks
-  dask            = { enabled = var.dask.enabled, release_name = var.dask.release_name, namespace = var.namespace }
+  culling             = var.culling
+  lab                 = var.lab
+  profiles            = var.profiles
+  images              = var.images
+  mirror_prefixes     = var.mirror_prefixes
+  namespace           = var.namespace
+  identity            = var.identity
+  home_soft_limit_gib = var.home_soft_limit_gib
+  usage_configmap     = local.usage_configmap
+  home_nfs            = { server = var.home_nfs.server, path = var.home_nfs.path }
+  shared_nfs          = { server = var.shared_nfs.server, path = var.shared_nfs.path }
+  volumes             = var.volumes
+  notebooks           = var.notebooks
+  dask                = { enabled = var.dask.enabled, release_name = var.dask.release_name, namespace = var.namespace }
 }
 
 resource "kubernetes_namespace_v1" "hub" {

@@ -126,14 +126,56 @@ variable "lab" {
   })
 }
 
-variable "home_quota_gib" {
-  description = "Home storage per user in GiB."
+variable "home_soft_limit_gib" {
+  description = "Soft limit of a home directory in GiB (the environment's home_per_user_gib): a user over it is warned when their lab starts; `sciplat storage` reports against it. Nothing enforces it."
   type        = number
   default     = 50
 
   validation {
-    condition     = var.home_quota_gib > 0
-    error_message = "home_quota_gib must be positive."
+    condition     = var.home_soft_limit_gib > 0
+    error_message = "home_soft_limit_gib must be positive."
+  }
+}
+
+variable "identity" {
+  description = "UID/GID mapping (see modules/hub/values): shared_gid, reserved_ids_below, github_teams, cilogon_uid_claim, cilogon_uid_fallback (hash | refuse), cilogon_groups (isMemberOf value -> GID)."
+  type = object({
+    shared_gid           = number
+    reserved_ids_below   = number
+    github_teams         = bool
+    cilogon_uid_claim    = string
+    cilogon_uid_fallback = string
+    cilogon_groups = list(object({
+      name = string
+      gid  = number
+    }))
+  })
+  default = {
+    shared_gid           = 2000
+    reserved_ids_below   = 1000
+    github_teams         = false
+    cilogon_uid_claim    = "uidNumber"
+    cilogon_uid_fallback = "hash"
+    cilogon_groups       = []
+  }
+}
+
+variable "storage_jobs" {
+  description = "The storage jobs: wait (Terraform waits for the one-shot job that prepares the share roots), usage_schedule (cron schedule of the usage measurement), history (measurements kept)."
+  type = object({
+    wait           = bool
+    usage_schedule = string
+    history        = number
+  })
+  default = {
+    wait           = true
+    usage_schedule = "17 4 * * *"
+    history        = 60
+  }
+
+  validation {
+    condition     = length(split(" ", var.storage_jobs.usage_schedule)) == 5 && var.storage_jobs.history >= 2
+    error_message = "storage_jobs.usage_schedule must be a five-field cron schedule and history at least 2."
   }
 }
 

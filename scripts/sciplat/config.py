@@ -472,6 +472,7 @@ def _cross_field(data: dict[str, Any], doc: _Document, filename: str, stem: str)
         lambda: _machine_problems(data, add),
         lambda: _network_problems(data, add),
         lambda: _rule_hub(data, add),
+        lambda: _rule_identity(data, add),
         lambda: _rule_mirror(data, add),
         lambda: _rule_volumes(data, add),
         lambda: _rule_notebooks(data, add),
@@ -625,6 +626,53 @@ def _rule_hub(data: dict[str, Any], add: Any) -> None:
         add(("hub", "auth", "cilogon_idps"), "CILogon login needs at least one identity provider")
     if auth["client_secret_secret"] is None:
         add(("hub", "auth", "client_secret_secret"), "name the Secret Manager secret")
+    if len(data["hub"]["namespace"]) > 10:
+        add(
+            ("hub", "namespace"),
+            "at most 10 characters: each user's namespace is <namespace>-u-<user> (63 at most)",
+        )
+    _rule_admins(auth, add)
+
+
+# A GitHub login: letters, digits and single hyphens, not at either end, at most 39 characters.
+_GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _rule_admins(auth: dict[str, Any], add: Any) -> None:
+    """Admins are named the way the login names people, or they never match anyone."""
+    for i, name in enumerate(auth["admin_users"]):
+        path = ("hub", "auth", "admin_users", i)
+        if auth["type"] == "github" and not _GITHUB_LOGIN.match(name):
+            add(path, f"{name!r} cannot match a GitHub login (the username of github logins)")
+        elif auth["type"] == "cilogon" and not _EMAIL.match(name):
+            add(
+                path,
+                f"{name!r} cannot match a CILogon username: they are email addresses "
+                "(the email claim), e.g. 'admin@example.org'",
+            )
+
+
+def _rule_identity(data: dict[str, Any], add: Any) -> None:
+    ident = data["hub"]["identity"]
+    floor, shared = ident["reserved_ids_below"], ident["shared_gid"]
+    names: dict[str, int] = {}
+    gids: dict[int, int] = {}
+    for i, group in enumerate(ident["cilogon"]["groups"]):
+        base = ("hub", "identity", "cilogon", "groups", i)
+        name, gid = group["name"], group["gid"]
+        if name in names:
+            add((*base, "name"), f"group {name!r} is listed twice (first as groups[{names[name]}])")
+        else:
+            names[name] = i
+        if gid in gids:
+            add((*base, "gid"), f"GID {gid} is used twice (first by groups[{gids[gid]}])")
+        else:
+            gids[gid] = i
+        if gid < floor:
+            add((*base, "gid"), f"GID {gid} is reserved (below reserved_ids_below, {floor})")
+        elif gid == shared:
+            add((*base, "gid"), f"GID {gid} is the shared area's group (shared_gid)")
 
 
 def _rule_mirror(data: dict[str, Any], add: Any) -> None:

@@ -136,8 +136,16 @@ variables {
       max_age_seconds = 0
       timeout_seconds = 3600
     }
-    domain         = "test.sciplat.example.org"
-    home_quota_gib = 50
+    domain              = "test.sciplat.example.org"
+    home_soft_limit_gib = 50
+    identity = {
+      shared_gid           = 2000
+      reserved_ids_below   = 1000
+      github_teams         = false
+      cilogon_uid_claim    = "uidNumber"
+      cilogon_uid_fallback = "hash"
+      cilogon_groups       = []
+    }
     images = [
       {
         registry     = "docker.io"

@@ -84,55 +84,57 @@ locals {
         client_id          = var.auth.client_id
         oauth_callback_url = local.callback_url
         allow_all          = true
-        allowed_idps = { for idp in var.auth.cilogon_idps : idp => {
+        # oauthenticator 17.4 (the 4.4.0 hub image) names this `idps` (`allowed_idps` before).
+        idps = { for idp in var.auth.cilogon_idps : idp => {
           username_derivation = { username_claim = "email" }
         } }
       }
     } : k => v if var.auth.type == "cilogon" },
   )
 
-  # Python run in the Hub: UID/GID of the lab from the identity provider (or fixed), never root, and
-  # an init container that creates the user's home directory as that user (the share is root
-  # squashed, so only the owner can create it).
-  spawn_hook = <<-PY
-    SCIPLAT_UID_GID_SOURCE = "${var.lab.uid_gid_source}"
-    SCIPLAT_SHARED_GID = ${var.shared_gid}
+  # The Hub's own Python lives in hub/*.py beside this file: each file is shipped into the hub
+  # pod as a module of the `sciplat_hub` package (next to the chart's jupyterhub_config.py, which
+  # puts its directory on sys.path), and hub.extraConfig imports it.
+  hub_files = { for f in fileset("${path.module}/hub", "*.py") : "sciplat-hub-${f}" => {
+    mountPath  = "/usr/local/etc/jupyterhub/sciplat_hub/${f}"
+    stringData = file("${path.module}/hub/${f}")
+  } }
 
-    async def sciplat_pre_spawn(spawner):
-        uid, gid = 1000, 100
-        if SCIPLAT_UID_GID_SOURCE == "identity_provider":
-            state = await spawner.user.get_auth_state() or {}
-            if "github_user" in state:
-                uid = int(state["github_user"]["id"])
-                gid = uid
-            elif "cilogon_user" in state:
-                claims = state["cilogon_user"]
-                uid = int(claims.get("uidNumber") or 0)
-                gid = int(claims.get("gidNumber") or uid)
-            else:
-                raise RuntimeError("no identity in auth state; cannot map UID/GID")
-        if uid < 1000 or gid < 100:
-            raise RuntimeError(f"refusing to start a lab as UID {uid} GID {gid}")
-        spawner.uid = uid
-        spawner.gid = gid
-        spawner.fs_gid = gid
-        # Every lab is in the shared group, so the shared volume is group-writable for all.
-        spawner.supplemental_gids = sorted({gid, SCIPLAT_SHARED_GID})
-        spawner.init_containers = [{
-            "name": "home",
-            "image": spawner.image,
-            "command": ["sh", "-c", "mkdir -p -m 0700 /homes/{username}"],
-            "securityContext": {
-                "runAsUser": uid,
-                "runAsGroup": gid,
-                "runAsNonRoot": True,
-                "allowPrivilegeEscalation": False,
-            },
-            "volumeMounts": [{"name": "home-root", "mountPath": "/homes"}],
-        }]
+  # The user model's settings (modules/hub/values/hub/usermodel.py reads them with
+  # get_config("custom.sciplat.usermodel")).
+  usermodel = {
+    auth_type            = var.auth.type
+    github_organizations = var.auth.github_organizations
+    github_teams         = var.identity.github_teams
+    reserved_ids_below   = var.identity.reserved_ids_below
+    shared_gid           = var.identity.shared_gid
+    cilogon = {
+      uid_claim    = var.identity.cilogon_uid_claim
+      uid_fallback = var.identity.cilogon_uid_fallback
+      gid_claim    = "gidNumber"
+      groups_claim = "isMemberOf"
+      groups       = var.identity.cilogon_groups
+    }
+    hub_namespace       = var.namespace
+    namespace_template  = "${var.namespace}-u-{username}"
+    pods_per_user       = 1
+    home                = { volume = "home" }
+    home_soft_limit_gib = var.home_soft_limit_gib
+    # Further egress of labs (the Dask gateway): the chart's singleuser policy only covers labs in
+    # the hub's namespace, so the user namespaces' lab policy carries it too.
+    lab_egress = local.dask.lab_egress
+    usage      = { configmap = var.usage_configmap }
+  }
 
-    c.KubeSpawner.pre_spawn_hook = sciplat_pre_spawn
-  PY
+  # Egress from the hub and the proxy to labs in user namespaces (the chart's own rules only
+  # reach labs in the hub's namespace).
+  to_labs = [{
+    to = [{
+      namespaceSelector = { matchLabels = { "sciplat/user-namespace" = "true" } }
+      podSelector       = { matchLabels = { component = "singleuser-server" } }
+    }]
+    ports = [{ port = 8888, protocol = "TCP" }]
+  }]
 
   # Extra volumes from the environment file (hub.volumes): NFS exports are mounted straight from
   # the server and claims by name, so adding one changes only these values, never a resource.
@@ -212,11 +214,19 @@ locals {
       nodeSelector = local.core_nodes
       # The requests the capacity plan reserves for the hub on the core pool (planner data:
       # core_workloads in the capacity overheads); the chart's defaults request nothing.
-      resources   = { requests = { cpu = "500m", memory = "1Gi" } }
-      extraConfig = { "sciplat-spawn" = local.spawn_hook }
+      resources  = { requests = { cpu = "500m", memory = "1Gi" } }
+      extraFiles = local.hub_files
+      extraConfig = {
+        "sciplat-usermodel" = <<-PY
+          from sciplat_hub import usermodel
+          usermodel.configure(c, get_config("custom.sciplat.usermodel"))
+        PY
+      }
       networkPolicy = {
-        enabled = true
-        ingress = local.dask.hub_ingress
+        enabled                    = true
+        interNamespaceAccessLabels = "accept"
+        egress                     = local.to_labs
+        ingress                    = local.dask.hub_ingress
       }
       services = local.dask.services
     }
@@ -230,8 +240,9 @@ locals {
         letsencrypt = { contactEmail = local.contact_email }
       }
       chp = {
-        nodeSelector = local.core_nodes
-        resources    = { requests = { cpu = "200m", memory = "512Mi" } }
+        networkPolicy = { egress = local.to_labs }
+        nodeSelector  = local.core_nodes
+        resources     = { requests = { cpu = "200m", memory = "512Mi" } }
       }
       traefik = { nodeSelector = local.core_nodes }
     }
@@ -264,19 +275,16 @@ locals {
         guarantee = local.mem[local.default_profile.name].guarantee
         limit     = local.mem[local.default_profile.name].limit
       }
+      # Labs run in their own namespaces, where no claim of the hub's namespace can be mounted:
+      # homes and the shared area are NFS volumes in the pod, each home a subPath of its share.
       storage = {
-        type          = "static"
-        capacity      = "${var.home_quota_gib}Gi"
-        homeMountPath = "/home/{username}"
-        static = {
-          pvcName = var.home_claim
-          subPath = "{username}"
-        }
+        type = "none"
         extraVolumes = concat([
-          { name = "shared", persistentVolumeClaim = { claimName = var.shared_claim } },
-          { name = "home-root", persistentVolumeClaim = { claimName = var.home_claim } },
+          { name = "home", nfs = { server = var.home_nfs.server, path = var.home_nfs.path } },
+          { name = "shared", nfs = { server = var.shared_nfs.server, path = var.shared_nfs.path } },
         ], local.extra_volumes)
         extraVolumeMounts = concat([
+          { name = "home", mountPath = "/home/{username}", subPath = "{username}" },
           { name = "shared", mountPath = var.shared_mount_path },
         ], local.extra_mounts)
       }
@@ -299,6 +307,8 @@ locals {
       pullProfileListImages = false
       extraImages           = local.pre_pull
     }
+
+    custom = { sciplat = { usermodel = local.usermodel } }
 
     cull = {
       enabled = var.culling.enabled

@@ -7,3 +7,8 @@ output "image_refs" {
   description = "The image references the labs use (repo@sha256:... when pinned, else repo:tag)."
   value       = [for i in local.images : i.ref]
 }
+
+output "default_image" {
+  description = "The default lab image reference (the first recommended image, else the first); the storage jobs run it too, as it is already on every user node."
+  value       = local.default_image.ref
+}

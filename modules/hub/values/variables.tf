@@ -72,7 +72,7 @@ variable "culling" {
 }
 
 variable "lab" {
-  description = "Lab pods: uid_gid_source (identity_provider: UID/GID from the login's auth state; fixed: 1000/100), default_url, start_timeout_seconds."
+  description = "Lab pods: uid_gid_source (identity_provider: UID/GIDs from the login's auth state, the only source; there is no shared fallback UID), default_url, start_timeout_seconds."
   type = object({
     uid_gid_source        = string
     default_url           = string
@@ -80,19 +80,8 @@ variable "lab" {
   })
 
   validation {
-    condition     = contains(["identity_provider", "fixed"], var.lab.uid_gid_source) && startswith(var.lab.default_url, "/") && var.lab.start_timeout_seconds >= 60
-    error_message = "lab needs uid_gid_source identity_provider or fixed, a default_url starting with /, start_timeout_seconds >= 60."
-  }
-}
-
-variable "home_quota_gib" {
-  description = "Home storage per user in GiB, reported to the spawner as the storage capacity."
-  type        = number
-  default     = 50
-
-  validation {
-    condition     = var.home_quota_gib > 0
-    error_message = "home_quota_gib must be positive."
+    condition     = var.lab.uid_gid_source == "identity_provider" && startswith(var.lab.default_url, "/") && var.lab.start_timeout_seconds >= 60
+    error_message = "lab needs uid_gid_source identity_provider, a default_url starting with /, start_timeout_seconds >= 60."
   }
 }
 
@@ -148,39 +137,6 @@ variable "mirror_prefixes" {
   validation {
     condition     = alltrue([for host, prefix in var.mirror_prefixes : can(regex("^[a-z0-9.-]+(:[0-9]+)?/[^:@]+$", prefix))])
     error_message = "mirror_prefixes values must be registry prefixes such as us-central1-docker.pkg.dev/project/dockerhub."
-  }
-}
-
-variable "home_claim" {
-  description = "Name of the PersistentVolumeClaim of the home share; each user mounts the `{username}` subdirectory."
-  type        = string
-  default     = "home"
-
-  validation {
-    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.home_claim))
-    error_message = "home_claim must be a Kubernetes object name."
-  }
-}
-
-variable "shared_claim" {
-  description = "Name of the PersistentVolumeClaim of the shared group-writable volume, mounted at shared_mount_path."
-  type        = string
-  default     = "shared"
-
-  validation {
-    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.shared_claim))
-    error_message = "shared_claim must be a Kubernetes object name."
-  }
-}
-
-variable "shared_gid" {
-  description = "Group every lab belongs to (supplemental group) and that owns the shared volume (setgid), so files there are group-writable by all users."
-  type        = number
-  default     = 100
-
-  validation {
-    condition     = var.shared_gid >= 100 && floor(var.shared_gid) == var.shared_gid
-    error_message = "shared_gid must be a whole number of at least 100."
   }
 }
 
@@ -256,4 +212,94 @@ variable "dask" {
     condition     = can(regex("^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$", var.dask.release_name)) && can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.dask.namespace))
     error_message = "dask.release_name and dask.namespace must be DNS labels."
   }
+}
+
+variable "namespace" {
+  description = "Namespace of the Hub; each user's lab runs in its own namespace `<namespace>-u-<username>`."
+  type        = string
+  default     = "hub"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,8}[a-z0-9])?$", var.namespace))
+    error_message = "namespace must be a DNS label of at most 10 characters (user namespaces add -u- and up to 48 more)."
+  }
+}
+
+variable "identity" {
+  description = "UID/GID mapping: shared_gid (every lab's group, owner of the shared area), reserved_ids_below (UIDs and GIDs under it are refused), github_teams (teams as groups too), cilogon_uid_claim, cilogon_uid_fallback (hash | refuse), cilogon_groups (isMemberOf value -> GID)."
+  type = object({
+    shared_gid           = number
+    reserved_ids_below   = number
+    github_teams         = bool
+    cilogon_uid_claim    = string
+    cilogon_uid_fallback = string
+    cilogon_groups = list(object({
+      name = string
+      gid  = number
+    }))
+  })
+  default = {
+    shared_gid           = 2000
+    reserved_ids_below   = 1000
+    github_teams         = false
+    cilogon_uid_claim    = "uidNumber"
+    cilogon_uid_fallback = "hash"
+    cilogon_groups       = []
+  }
+
+  validation {
+    condition     = var.identity.shared_gid >= 100 && floor(var.identity.shared_gid) == var.identity.shared_gid && var.identity.reserved_ids_below >= 1
+    error_message = "identity.shared_gid must be a whole number of at least 100; reserved_ids_below at least 1."
+  }
+  validation {
+    condition     = contains(["hash", "refuse"], var.identity.cilogon_uid_fallback)
+    error_message = "identity.cilogon_uid_fallback must be hash or refuse."
+  }
+  validation {
+    condition     = length(distinct([for g in var.identity.cilogon_groups : g.gid])) == length(var.identity.cilogon_groups) && alltrue([for g in var.identity.cilogon_groups : g.gid >= var.identity.reserved_ids_below && g.gid != var.identity.shared_gid])
+    error_message = "identity.cilogon_groups GIDs must be unique, outside the reserved range and not the shared GID."
+  }
+}
+
+variable "home_nfs" {
+  description = "NFS export of the home share (server, path): each lab mounts its user's subdirectory."
+  type = object({
+    server = string
+    path   = string
+  })
+
+  validation {
+    condition     = startswith(var.home_nfs.path, "/")
+    error_message = "home_nfs.path must start with /."
+  }
+}
+
+variable "shared_nfs" {
+  description = "NFS export of the shared group-writable share (server, path), mounted at shared_mount_path."
+  type = object({
+    server = string
+    path   = string
+  })
+
+  validation {
+    condition     = startswith(var.shared_nfs.path, "/")
+    error_message = "shared_nfs.path must start with /."
+  }
+}
+
+variable "home_soft_limit_gib" {
+  description = "Soft limit of a home directory in GiB: a user over it sees a warning when their lab starts (nothing is enforced)."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.home_soft_limit_gib > 0
+    error_message = "home_soft_limit_gib must be positive."
+  }
+}
+
+variable "usage_configmap" {
+  description = "ConfigMap in the Hub's namespace where the usage job writes its measurements (read at spawn for the soft-limit warning); null = no warning."
+  type        = string
+  default     = "sciplat-storage-usage"
 }

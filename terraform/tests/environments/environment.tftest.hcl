@@ -176,21 +176,22 @@ run "hub_values_match_the_environment" {
   }
 
   variables {
-    project_id      = var.project_id
-    region          = var.region
-    namespace       = var.hub.namespace
-    labels          = var.labels
-    domain          = var.hub.domain
-    chart_version   = var.hub.chart_version
-    auth            = var.hub.auth
-    culling         = var.hub.culling
-    lab             = var.hub.lab
-    home_quota_gib  = var.hub.home_quota_gib
-    profiles        = var.hub.profiles
-    images          = var.hub.images
-    mirror_prefixes = {}
-    home_nfs        = { server = "10.0.0.2", path = "/${var.filestore.home.share_name}", capacity_gib = var.filestore.home.capacity_gib }
-    shared_nfs      = { server = "10.0.0.3", path = "/${var.filestore.shared.share_name}", capacity_gib = var.filestore.shared.capacity_gib }
+    project_id          = var.project_id
+    region              = var.region
+    namespace           = var.hub.namespace
+    labels              = var.labels
+    domain              = var.hub.domain
+    chart_version       = var.hub.chart_version
+    auth                = var.hub.auth
+    culling             = var.hub.culling
+    lab                 = var.hub.lab
+    identity            = var.hub.identity
+    home_soft_limit_gib = var.hub.home_soft_limit_gib
+    profiles            = var.hub.profiles
+    images              = var.hub.images
+    mirror_prefixes     = {}
+    home_nfs            = { server = "10.0.0.2", path = "/${var.filestore.home.share_name}", capacity_gib = var.filestore.home.capacity_gib }
+    shared_nfs          = { server = "10.0.0.3", path = "/${var.filestore.shared.share_name}", capacity_gib = var.filestore.shared.capacity_gib }
   }
 
   assert {
@@ -210,8 +211,16 @@ run "hub_values_match_the_environment" {
     error_message = "the environment's authenticator"
   }
   assert {
-    condition     = yamldecode(helm_release.hub.values[0]).singleuser.storage.capacity == "${var.hub.home_quota_gib}Gi"
-    error_message = "the home quota"
+    condition     = yamldecode(helm_release.hub.values[0]).custom.sciplat.usermodel.shared_gid == var.hub.identity.shared_gid && yamldecode(helm_release.hub.values[0]).custom.sciplat.usermodel.home_soft_limit_gib == var.hub.home_soft_limit_gib
+    error_message = "the environment's shared group and home soft limit reach the hub"
+  }
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).singleuser.storage.type == "none" && [for v in yamldecode(helm_release.hub.values[0]).singleuser.storage.extraVolumes : v.nfs.server] == ["10.0.0.2", "10.0.0.3"]
+    error_message = "homes and the shared area are NFS volumes in the lab pod (user namespaces cannot mount the hub's claims)"
+  }
+  assert {
+    condition     = kubernetes_job_v1.prepare_shares.spec[0].template[0].spec[0].container[0].image == yamldecode(helm_release.hub.values[0]).singleuser.profileList[0].profile_options.image.choices[[for k, v in yamldecode(helm_release.hub.values[0]).singleuser.profileList[0].profile_options.image.choices : k if v.default][0]].kubespawner_override.image
+    error_message = "the storage job runs the default lab image, already on every user node"
   }
   assert {
     condition     = helm_release.hub.version == var.hub.chart_version
