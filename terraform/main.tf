@@ -82,6 +82,7 @@ module "filestore" {
   zone         = var.zones[0]
   network_name = module.network.network_name
   client_cidrs = module.network.cluster_cidrs
+  node_cidrs   = [var.network.subnet_cidr]
   admin_cidrs  = var.filestore.admin_cidrs
   home         = var.filestore.home
   shared       = var.filestore.shared

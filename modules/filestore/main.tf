@@ -11,6 +11,8 @@ locals {
   }
 
   location = { for k, v in local.instances : k => contains(local.zonal_tiers, v.tier) ? var.zone : var.region }
+
+  squashed_cidrs = [for c in var.client_cidrs : c if !contains(var.node_cidrs, c)]
 }
 
 resource "google_filestore_instance" "home" {
@@ -27,13 +29,28 @@ resource "google_filestore_instance" "home" {
     name        = var.home.share_name
     capacity_gb = var.home.capacity_gib
 
-    # The cluster mounts with root squashed: a lab cannot act as root on other users' homes.
-    nfs_export_options {
-      ip_ranges   = var.client_cidrs
-      access_mode = "READ_WRITE"
-      squash_mode = "ROOT_SQUASH"
-      anon_uid    = 65534
-      anon_gid    = 65534
+    # Pod and service ranges: root squashed.
+    dynamic "nfs_export_options" {
+      for_each = length(local.squashed_cidrs) > 0 ? [local.squashed_cidrs] : []
+      content {
+        ip_ranges   = nfs_export_options.value
+        access_mode = "READ_WRITE"
+        squash_mode = "ROOT_SQUASH"
+        anon_uid    = 65534
+        anon_gid    = 65534
+      }
+    }
+
+    # The nodes: the kubelet mounts every pod's NFS volume from its node's address, and the hub's
+    # storage jobs must act as root (prepare the share roots, measure every home). Labs never run
+    # as root (runAsNonRoot on every lab container), so no lab can use this.
+    dynamic "nfs_export_options" {
+      for_each = length(var.node_cidrs) > 0 ? [var.node_cidrs] : []
+      content {
+        ip_ranges   = nfs_export_options.value
+        access_mode = "READ_WRITE"
+        squash_mode = "NO_ROOT_SQUASH"
+      }
     }
 
     # The documented exception: admin hosts may act as root (create, chown, restore homes).
@@ -72,12 +89,28 @@ resource "google_filestore_instance" "shared" {
     name        = var.shared.share_name
     capacity_gb = var.shared.capacity_gib
 
-    nfs_export_options {
-      ip_ranges   = var.client_cidrs
-      access_mode = "READ_WRITE"
-      squash_mode = "ROOT_SQUASH"
-      anon_uid    = 65534
-      anon_gid    = 65534
+    # Pod and service ranges: root squashed.
+    dynamic "nfs_export_options" {
+      for_each = length(local.squashed_cidrs) > 0 ? [local.squashed_cidrs] : []
+      content {
+        ip_ranges   = nfs_export_options.value
+        access_mode = "READ_WRITE"
+        squash_mode = "ROOT_SQUASH"
+        anon_uid    = 65534
+        anon_gid    = 65534
+      }
+    }
+
+    # The nodes: the kubelet mounts every pod's NFS volume from its node's address, and the hub's
+    # storage jobs must act as root (prepare the share roots, measure every home). Labs never run
+    # as root (runAsNonRoot on every lab container), so no lab can use this.
+    dynamic "nfs_export_options" {
+      for_each = length(var.node_cidrs) > 0 ? [var.node_cidrs] : []
+      content {
+        ip_ranges   = nfs_export_options.value
+        access_mode = "READ_WRITE"
+        squash_mode = "NO_ROOT_SQUASH"
+      }
     }
 
     dynamic "nfs_export_options" {

@@ -39,12 +39,23 @@ variable "network_name" {
 }
 
 variable "client_cidrs" {
-  description = "Ranges allowed to mount the shares (the cluster's node, pod and service ranges); root is squashed for them."
+  description = "Ranges allowed to mount the shares (the cluster's node, pod and service ranges); root is squashed for them, except for node_cidrs."
   type        = list(string)
 
   validation {
     condition     = length(var.client_cidrs) > 0 && alltrue([for c in var.client_cidrs : can(cidrhost(c, 0)) && c != "0.0.0.0/0"])
     error_message = "client_cidrs must be a non-empty list of CIDR blocks, not 0.0.0.0/0."
+  }
+}
+
+variable "node_cidrs" {
+  description = "The cluster's node range(s), part of client_cidrs or not: mounted without root squash, because the kubelet mounts pods' NFS volumes from the node and the hub's storage jobs run as root; labs never run as root. Empty = every client is root squashed (the share roots then need an admin host)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.node_cidrs : can(cidrhost(c, 0)) && c != "0.0.0.0/0"])
+    error_message = "node_cidrs must be CIDR blocks, not 0.0.0.0/0."
   }
 }
 

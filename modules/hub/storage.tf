@@ -90,11 +90,6 @@ resource "kubernetes_role_binding_v1" "storage" {
 }
 
 resource "kubernetes_job_v1" "prepare_shares" {
-  # checkov:skip=CKV_K8S_23: chown/chmod of the share roots needs root; labs never run as root.
-  # checkov:skip=CKV_K8S_40: runs as root on purpose (see above).
-  # checkov:skip=CKV_K8S_37: CHOWN and FOWNER are added, everything else is dropped.
-  # checkov:skip=CKV_K8S_22: the root file system is read-only; the shares are the point.
-  # checkov:skip=CKV_K8S_43: the lab image is pinned by digest when the image set knows one.
   metadata {
     name      = "sciplat-prepare-shares"
     namespace = kubernetes_namespace_v1.hub.metadata[0].name
@@ -192,10 +187,6 @@ resource "kubernetes_job_v1" "prepare_shares" {
 }
 
 resource "kubernetes_cron_job_v1" "usage" {
-  # checkov:skip=CKV_K8S_23: reading every home (mode 0700) needs root; the shares are read-only.
-  # checkov:skip=CKV_K8S_40: runs as root on purpose (see above).
-  # checkov:skip=CKV_K8S_37: only DAC_OVERRIDE is added, everything else is dropped.
-  # checkov:skip=CKV_K8S_43: the lab image is pinned by digest when the image set knows one.
   metadata {
     name      = "sciplat-measure-usage"
     namespace = kubernetes_namespace_v1.hub.metadata[0].name

@@ -78,6 +78,30 @@ run "homes_are_root_squashed" {
   }
 }
 
+run "nodes_may_act_as_root_pods_may_not" {
+  command = plan
+
+  variables {
+    client_cidrs = ["10.10.0.0/20", "10.12.0.0/14", "10.10.16.0/20"]
+    node_cidrs   = ["10.10.0.0/20"]
+  }
+
+  assert {
+    condition = [for o in google_filestore_instance.home.file_shares[0].nfs_export_options :
+    o.squash_mode if o.ip_ranges == tolist(["10.10.0.0/20"])] == ["NO_ROOT_SQUASH"]
+    error_message = "the nodes (where the kubelet mounts pods' NFS volumes and the storage jobs run as root) are not root squashed"
+  }
+  assert {
+    condition = [for o in google_filestore_instance.shared.file_shares[0].nfs_export_options :
+    o.squash_mode if o.ip_ranges == tolist(["10.12.0.0/14", "10.10.16.0/20"])] == ["ROOT_SQUASH"]
+    error_message = "the pod and service ranges stay root squashed"
+  }
+  assert {
+    condition     = length(google_filestore_instance.home.file_shares[0].nfs_export_options) == 2
+    error_message = "no range appears in two export rules"
+  }
+}
+
 run "admin_hosts_may_act_as_root" {
   command = plan
 

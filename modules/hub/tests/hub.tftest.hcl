@@ -128,20 +128,24 @@ run "nfs_storage" {
   command = plan
 
   assert {
-    condition     = yamldecode(helm_release.hub.values[0]).singleuser.storage.type == "static" && yamldecode(helm_release.hub.values[0]).singleuser.storage.static.pvcName == "home"
-    error_message = "homes are sub-directories of the static home claim"
+    condition     = yamldecode(helm_release.hub.values[0]).singleuser.storage.type == "none"
+    error_message = "no claim of the hub's namespace: labs run in their own namespaces"
   }
   assert {
-    condition     = yamldecode(helm_release.hub.values[0]).singleuser.storage.static.subPath == "{username}"
+    condition     = [for v in yamldecode(helm_release.hub.values[0]).singleuser.storage.extraVolumes : v.nfs if v.name == "home"] == [{ server = "10.20.0.2", path = "/home" }]
+    error_message = "homes are an NFS volume of the home share in the lab pod"
+  }
+  assert {
+    condition     = [for m in yamldecode(helm_release.hub.values[0]).singleuser.storage.extraVolumeMounts : m.subPath if m.name == "home"] == ["{username}"]
     error_message = "one directory per user"
   }
   assert {
-    condition     = contains([for v in yamldecode(helm_release.hub.values[0]).singleuser.storage.extraVolumes : v.persistentVolumeClaim.claimName], "shared")
-    error_message = "the shared claim is mounted in every lab"
+    condition     = [for v in yamldecode(helm_release.hub.values[0]).singleuser.storage.extraVolumes : v.nfs.server if v.name == "shared"] == ["10.20.0.3"]
+    error_message = "the shared share is mounted in every lab"
   }
   assert {
     condition     = kubernetes_persistent_volume_v1.nfs["home"].spec[0].persistent_volume_source[0].nfs[0].server == "10.20.0.2" && kubernetes_persistent_volume_v1.nfs["home"].spec[0].persistent_volume_source[0].nfs[0].path == "/home"
-    error_message = "the home volume points at the home Filestore share"
+    error_message = "the home volume (of the storage jobs) points at the home Filestore share"
   }
   assert {
     condition     = kubernetes_persistent_volume_v1.nfs["shared"].spec[0].capacity["storage"] == "10240Gi" && kubernetes_persistent_volume_v1.nfs["shared"].spec[0].persistent_volume_reclaim_policy == "Retain"
@@ -150,6 +154,39 @@ run "nfs_storage" {
   assert {
     condition     = toset(kubernetes_persistent_volume_claim_v1.nfs["home"].spec[0].access_modes) == toset(["ReadWriteMany"])
     error_message = "NFS claims are ReadWriteMany"
+  }
+  assert {
+    condition     = strcontains(kubernetes_config_map_v1.storage_scripts.data["prepare.sh"], "chmod 1733 /shares/home") && strcontains(kubernetes_config_map_v1.storage_scripts.data["prepare.sh"], "chown 0:2000 /shares/shared") && strcontains(kubernetes_config_map_v1.storage_scripts.data["prepare.sh"], "chmod 2775 /shares/shared")
+    error_message = "the one-shot job opens the home root for per-user directories and makes the shared root group-writable and setgid for the shared group"
+  }
+  assert {
+    condition     = kubernetes_job_v1.prepare_shares.wait_for_completion == true && kubernetes_cron_job_v1.usage.spec[0].schedule == "17 4 * * *"
+    error_message = "Terraform waits for the share roots; usage is measured daily"
+  }
+}
+
+run "user_namespaces" {
+  command = plan
+
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).custom.sciplat.usermodel.namespace_template == "hub-u-{username}"
+    error_message = "each user's namespace carries the hub's namespace as prefix"
+  }
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).hub.networkPolicy.interNamespaceAccessLabels == "accept"
+    error_message = "the hub admits labs from labelled user namespaces"
+  }
+  assert {
+    condition     = contains(flatten([for r in kubernetes_cluster_role_v1.hub_users.rule : r.resources]), "resourcequotas") && contains(flatten([for r in kubernetes_cluster_role_v1.hub_users.rule : r.resources]), "namespaces")
+    error_message = "the hub may create user namespaces and their quotas"
+  }
+  assert {
+    condition     = !contains(flatten([for r in kubernetes_cluster_role_v1.hub_users.rule : r.resources]), "secrets") && !contains(flatten([for r in kubernetes_cluster_role_v1.hub_users.rule : r.verbs]), "*")
+    error_message = "nothing beyond what the user model needs"
+  }
+  assert {
+    condition     = kubernetes_cluster_role_binding_v1.hub_users.subject[0].name == "hub" && kubernetes_cluster_role_binding_v1.hub_users.subject[0].namespace == "hub"
+    error_message = "bound to the chart's hub service account"
   }
 }
 
@@ -215,7 +252,7 @@ run "cilogon_auth" {
       type                 = "cilogon"
       github_organizations = []
       cilogon_idps         = ["https://idp.example.org/idp/shibboleth"]
-      admin_users          = ["platform-admin"]
+      admin_users          = ["platform-admin@example.org"]
       client_id            = "cilogon:/client_id/1234"
       client_secret_secret = "sciplat-test-cilogon-secret"
     }
@@ -226,8 +263,8 @@ run "cilogon_auth" {
     error_message = "the CILogon authenticator"
   }
   assert {
-    condition     = keys(yamldecode(helm_release.hub.values[0]).hub.config.CILogonOAuthenticator.allowed_idps) == ["https://idp.example.org/idp/shibboleth"]
-    error_message = "only the configured identity providers"
+    condition     = keys(yamldecode(helm_release.hub.values[0]).hub.config.CILogonOAuthenticator.idps) == ["https://idp.example.org/idp/shibboleth"] && !contains(keys(yamldecode(helm_release.hub.values[0]).hub.config.CILogonOAuthenticator), "allowed_idps")
+    error_message = "only the configured identity providers, as oauthenticator 17.4 names them (idps)"
   }
   assert {
     condition     = [for s in helm_release.hub.set_sensitive : s.name] == ["hub.config.CILogonOAuthenticator.client_secret"]

@@ -142,6 +142,7 @@ run "filestore_matches_the_capacity_plan" {
     zone         = var.zones[0]
     network_name = var.network.name
     client_cidrs = [var.network.subnet_cidr, var.network.pods_cidr, var.network.services_cidr]
+    node_cidrs   = [var.network.subnet_cidr]
     admin_cidrs  = var.filestore.admin_cidrs
     home         = var.filestore.home
     shared       = var.filestore.shared
