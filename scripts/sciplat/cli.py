@@ -88,6 +88,10 @@ COMMANDS: dict[str, Entry] = {
         "sciplat.verify.cli",
         "After an apply, prove the platform is what the plan said.",
     ),
+    "storage": Entry(
+        "sciplat.storage",
+        "Home and shared storage usage: top users, totals against capacity, growth.",
+    ),
 }
 
 RICH_MARKUP_MODE = "rich"
