@@ -134,3 +134,21 @@ def test_render_hands_the_mapping_to_the_hub(name: str, tmp_path: Path) -> None:
         assert {g["gid"] for g in identity["cilogon_groups"]} == {20001, 20002}
         assert hub["auth"]["admin_users"] == ["platform-admin@example.org"]
     assert hub["home_soft_limit_gib"] == (50 if name in ("int", "stable") else None)
+
+
+@pytest.mark.parametrize("name", ["int", "sandbox", "stable", "workshop"])
+def test_the_capacity_plan_counts_the_user_quota(name: str, tmp_path: Path) -> None:
+    """The plan packs users by the quota each lab's namespace gets: the largest size's requests
+    and limits (the hub derives the quota from the chosen size; no size exceeds these)."""
+    result = render(name, build_dir=tmp_path)
+    quota = result.sizing["user_quota"]
+    profiles = result.tfvars["hub"]["profiles"]
+    assert quota["requests_cpu_cores"] == max(p["cpu_guarantee_cores"] for p in profiles)
+    assert quota["limits_cpu_cores"] == max(p["cpu_limit_cores"] for p in profiles)
+    assert quota["requests_memory_gib"] == max(p["memory_guarantee_gib"] for p in profiles)
+    assert quota["limits_memory_gib"] == max(p["memory_limit_gib"] for p in profiles)
+    assert quota["pods"] == 1
+    per_node = result.sizing["users_per_node"]
+    available = result.sizing["node"]["available"]
+    assert per_node * quota["requests_cpu_cores"] <= available["cpu"] + 1e-9
+    assert per_node * quota["requests_memory_gib"] <= available["memory_gib"] + 1e-9

@@ -790,6 +790,15 @@ class Planner:
                 "max_images": rules.max_images,
                 "lab_ephemeral_gib": rules.lab_ephemeral_gib,
             },
+            # Each lab runs in its own namespace whose ResourceQuota is the chosen size: at most the
+            # largest size's requests and limits, one pod. Users are packed by these requests.
+            "user_quota": {
+                "requests_cpu_cores": rules.cpu_guarantee,
+                "limits_cpu_cores": rules.cpu_limit,
+                "requests_memory_gib": rules.memory_guarantee_gib,
+                "limits_memory_gib": rules.memory_limit_gib,
+                "pods": 1,
+            },
             "node": {
                 "machine_type": fit.machine.name,
                 "cpu_cores": fit.machine.cpu_cores,

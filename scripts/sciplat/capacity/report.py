@@ -30,6 +30,7 @@ def _rows_summary(d: dict[str, Any]) -> list[tuple[str, str]]:
     shared = d["filestore"]["shared"]
     net = d["network"]
     rules = d["rules"]
+    quota = d["user_quota"]
     return [
         ("environment", d["environment"]),
         (
@@ -42,6 +43,12 @@ def _rows_summary(d: dict[str, Any]) -> list[tuple[str, str]]:
             f"CPU {rules['cpu_guarantee_cores']:g}-{rules['cpu_limit_cores']:g} cores, memory "
             f"{rules['memory_guarantee_gib']:g}-{rules['memory_limit_gib']:g} GiB, home "
             f"{rules['home_per_user_gib']:g} GiB",
+        ),
+        (
+            "user quota",
+            f"requests {quota['requests_cpu_cores']:g} cores, {quota['requests_memory_gib']:g} GiB;"
+            f" limits {quota['limits_cpu_cores']:g} cores, {quota['limits_memory_gib']:g} GiB; "
+            f"{quota['pods']} pod (each lab's namespace, largest size)",
         ),
         (
             "user node",
