@@ -14,8 +14,10 @@ TOOLS   := .venv-tools
 CHECKOV := $(TOOLS)/bin/checkov
 CHECKOV_VERSION := 3.3.30
 PIP_VERSION := 25.3
+HUB_VENV := .venv-hub
+HUB_STAMP := $(HUB_VENV)/.installed
 
-.PHONY: help setup lock system-deps test pytest lint ruff fmt fmt-check checkov docs docs-check providers validate \
+.PHONY: help setup lock hub-venv system-deps test pytest lint ruff fmt fmt-check checkov docs docs-check providers validate \
         tf-test plan apply destroy review verify capacity images render bench clean
 
 help: ## List the targets
@@ -48,7 +50,15 @@ $(CHECKOV): requirements-checkov.lock
 	$(TOOLS)/bin/pip check
 	@touch $@
 
-setup: $(STAMP) $(CHECKOV) system-deps ## Create .venv and install everything pinned (Python deps, Terraform, checkov, test servers)
+$(HUB_STAMP): tests/hub-requirements.txt
+	@test -x $(HUB_VENV)/bin/python || $(PYTHON) -m venv $(HUB_VENV)
+	$(HUB_VENV)/bin/pip install --quiet --upgrade pip==25.3
+	$(HUB_VENV)/bin/pip install --quiet -r tests/hub-requirements.txt
+	@touch $@
+
+hub-venv: $(HUB_STAMP) ## The Hub's Python (JupyterHub, KubeSpawner, OAuthenticator of the 4.4.0 hub image) for the spawn tests
+
+setup: $(STAMP) $(CHECKOV) $(HUB_STAMP) system-deps ## Create .venv and install everything pinned (Python deps, Terraform, checkov, test servers)
 	@$(SCIPLAT) terraform-info
 
 system-deps: ## Debian packages the integration tests use (a container registry, skopeo); idempotent
@@ -56,7 +66,7 @@ system-deps: ## Debian packages the integration tests use (a container registry,
 
 test: setup lint providers pytest validate tf-test ## Run every check: lint, pytest with coverage, terraform validate and test
 
-pytest: $(STAMP) system-deps providers ## Python tests with a coverage report
+pytest: $(STAMP) $(HUB_STAMP) system-deps providers ## Python tests with a coverage report
 	$(BIN)/pytest --cov=sciplat --cov-report=term-missing:skip-covered
 
 lint: ruff fmt-check checkov docs-check ## ruff, terraform fmt -check, checkov, module README tables

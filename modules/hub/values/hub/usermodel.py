@@ -424,6 +424,20 @@ async def _create_or_replace(create: Any, replace: Any, namespace: str, body: di
         await replace(body["metadata"]["name"], namespace, body)
 
 
+async def _wait_for_quota_status(spawner: Any, name: str, timeout: float = 30.0) -> None:
+    """The API server refuses pods in a namespace whose new quota the quota controller has not
+    counted yet ("status unknown for quota"): wait until it has."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        quota = await spawner.api.read_namespaced_resource_quota(name, spawner.namespace)
+        if quota.status is not None and quota.status.hard:
+            return
+        if loop.time() > deadline:
+            raise SpawnRefused("Your lab's resource quota was not ready in time; try again.")
+        await asyncio.sleep(0.2)
+
+
 async def _post_event(spawner: Any, pod: Any, kind: str, reason: str, message: str) -> None:
     """An Event on the lab's pod: KubeSpawner shows the pod's events on the spawn page."""
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -492,6 +506,7 @@ async def modify_pod_hook(spawner: Any, pod: Any) -> Any:
         ns,
         {"metadata": {"name": name}, "spec": {"hard": quota_for(lab, settings)}},
     )
+    await _wait_for_quota_status(spawner, name)
     await _create_or_replace(
         core.create_namespaced_limit_range,
         core.replace_namespaced_limit_range,
@@ -559,13 +574,15 @@ def configure(c: Any, settings: dict[str, Any]) -> None:
     ks.user_namespace_labels = {
         "sciplat/user-namespace": "true",
         "hub.jupyter.org/network-access-hub": "true",
-        # Labs never run as root: the shares are open to the nodes, not to root in a lab.
-        "pod-security.kubernetes.io/enforce": "restricted",
+        # "baseline", not "restricted": restricted forbids inline NFS volumes, which a lab in its
+        # own namespace needs. Labs never run as root all the same: runAsNonRoot is set on every
+        # container below and the kubelet refuses to start one as UID 0.
+        "pod-security.kubernetes.io/enforce": "baseline",
     }
     ks.pre_spawn_hook = pre_spawn_hook
     ks.modify_pod_hook = modify_pod_hook
     ks.post_stop_hook = post_stop_hook
-    # The restricted pod security standard: no root, no escalation, no capabilities, seccomp.
+    # No root, no escalation, no capabilities, the runtime's seccomp profile.
     ks.container_security_context = {
         "runAsNonRoot": True,
         "allowPrivilegeEscalation": False,
