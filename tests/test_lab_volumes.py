@@ -216,7 +216,7 @@ def test_values_mount_each_volume_and_fit_the_chart_schema(tmp_path: Path, chart
     assert mounts["extra-scratch"]["subPath"] == "team-a"
     assert mounts["extra-scratch"]["readOnly"] is False
     # The platform's own mounts stay as they were.
-    assert {"home-root", "shared"} <= set(volumes)
+    assert {"home", "shared"} <= set(volumes)
     assert mounts["shared"]["mountPath"] == "/shared"
 
 
