@@ -72,11 +72,11 @@ pytest: $(STAMP) $(HUB_STAMP) system-deps providers ## Python tests with a cover
 lint: ruff fmt-check checkov docs-check ## ruff, terraform fmt -check, checkov, module README tables
 
 ruff: $(STAMP)
-	$(BIN)/ruff check scripts tests benchmarks tools modules
-	$(BIN)/ruff format --check scripts tests benchmarks tools modules
+	$(BIN)/ruff check scripts tests benchmarks tools modules/hub
+	$(BIN)/ruff format --check scripts tests benchmarks tools modules/hub
 
 fmt: $(STAMP) ## Format Python and Terraform in place
-	$(BIN)/ruff format scripts tests benchmarks tools modules
+	$(BIN)/ruff format scripts tests benchmarks tools modules/hub
 	$(SCIPLAT) tf fmt -recursive
 
 fmt-check: $(STAMP)
