@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip check
 	@touch $@
 
-lock: ## Re-lock requirements.lock and requirements-checkov.lock (every package, with hashes)
+lock: ## Re-lock requirements.lock, requirements-checkov.lock and tests/hub-requirements.lock (every package, with hashes)
 	@test -x $(BIN)/uv || { test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); \
 	  $(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock; }
 	$(BIN)/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], "pip==$(PIP_VERSION)", sep="\n")' \
@@ -43,6 +43,8 @@ lock: ## Re-lock requirements.lock and requirements-checkov.lock (every package,
 	printf '%s\n' checkov==$(CHECKOV_VERSION) pip==$(PIP_VERSION) \
 	  | $(BIN)/uv pip compile - --generate-hashes --universal --python-version 3.11 --quiet \
 	      --output-file requirements-checkov.lock
+	$(BIN)/uv pip compile tests/hub-requirements.in --generate-hashes --universal \
+	  --python-version 3.11 --quiet --output-file tests/hub-requirements.lock
 
 $(CHECKOV): requirements-checkov.lock
 	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
@@ -50,10 +52,11 @@ $(CHECKOV): requirements-checkov.lock
 	$(TOOLS)/bin/pip check
 	@touch $@
 
-$(HUB_STAMP): tests/hub-requirements.txt
+# The Hub's Python for the spawn tests, from its own hashed lock (rebuilt when the lock changes).
+$(HUB_STAMP): tests/hub-requirements.lock
 	@test -x $(HUB_VENV)/bin/python || $(PYTHON) -m venv $(HUB_VENV)
-	$(HUB_VENV)/bin/pip install --quiet --upgrade pip==25.3
-	$(HUB_VENV)/bin/pip install --quiet -r tests/hub-requirements.txt
+	$(HUB_VENV)/bin/pip install --quiet --require-hashes --no-deps -r tests/hub-requirements.lock
+	$(HUB_VENV)/bin/pip check
 	@touch $@
 
 hub-venv: $(HUB_STAMP) ## The Hub's Python (JupyterHub, KubeSpawner, OAuthenticator of the 4.4.0 hub image) for the spawn tests
