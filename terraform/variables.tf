@@ -334,7 +334,8 @@ variable "registry_mirror" {
 variable "hub" {
   description = <<-EOT
     The JupyterHub deployment (`hub.*`, `resources.*` and the image set): namespace, domain,
-    chart_version (zero-to-jupyterhub, "4.4.0"), auth (type github | cilogon,
+    chart_version (zero-to-jupyterhub, "4.4.0"), auth (type github | cilogon | jwt, jwt (the JWT
+    header login: jwks_url, issuer, audience, header, claims, allowed_groups; null otherwise),
     github_organizations, cilogon_idps, admin_users, client_id, client_secret_secret = the Secret
     Manager secret id holding the OAuth client secret), culling, lab (uid_gid_source
     identity_provider, default_url, start_timeout_seconds), identity (UID/GID mapping:
@@ -355,7 +356,18 @@ variable "hub" {
       cilogon_idps         = list(string)
       admin_users          = list(string)
       client_id            = string
-      client_secret_secret = string
+      client_secret_secret = optional(string)
+      jwt = optional(object({
+        jwks_url       = string
+        issuer         = string
+        audience       = string
+        header         = string
+        username_claim = string
+        uid_claim      = string
+        gid_claim      = string
+        groups_claim   = string
+        allowed_groups = list(string)
+      }))
     })
     culling = object({
       enabled         = bool
@@ -429,13 +441,13 @@ variable "hub" {
     error_message = "hub.chart_version must be an exact chart version such as 4.4.0."
   }
   validation {
-    condition = contains(["github", "cilogon"], var.hub.auth.type) && (
+    condition = contains(["github", "cilogon", "jwt"], var.hub.auth.type) && (var.hub.auth.type != "jwt" || var.hub.auth.jwt != null) && (
       var.hub.auth.type != "github" || length(var.hub.auth.github_organizations) > 0) && (
     var.hub.auth.type != "cilogon" || length(var.hub.auth.cilogon_idps) > 0)
-    error_message = "hub.auth.type must be github (with github_organizations) or cilogon (with cilogon_idps)."
+    error_message = "hub.auth.type must be github (with github_organizations), cilogon (with cilogon_idps) or jwt (with jwt)."
   }
   validation {
-    condition     = can(regex("^[a-zA-Z][-_a-zA-Z0-9]{0,254}$", var.hub.auth.client_secret_secret)) && length(var.hub.auth.client_id) > 0
+    condition     = var.hub.auth.type == "jwt" || (can(regex("^[a-zA-Z][-_a-zA-Z0-9]{0,254}$", var.hub.auth.client_secret_secret)) && length(var.hub.auth.client_id) > 0)
     error_message = "hub.auth.client_secret_secret must be a Secret Manager secret id (not a secret value) and client_id must be set."
   }
   validation {

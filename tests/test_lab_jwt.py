@@ -161,3 +161,124 @@ def test_claim_names_come_from_the_settings(tmp_path: Path) -> None:
     assert user["auth_state"]["jwt_user"]["uid"] == 41000
     assert user["auth_state"]["jwt_user"]["gid"] == 41000  # no gid claim: the UID
     assert user["groups"] == ["g1"]
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+JWT_AUTH = {
+    "jwks_url": "https://login.sciplat.example.org/.well-known/jwks.json",
+    "issuer": ISSUER,
+    "audience": AUDIENCE,
+}
+
+
+def jwt_env(tmp_path: Path, auth: dict[str, Any]) -> Path:
+    from test_config import raw, write_env
+
+    data = raw("stable")
+    data["hub"]["auth"] = auth
+    return write_env(tmp_path, data)
+
+
+def test_an_environment_with_jwt_login_renders_the_authenticator_settings(tmp_path: Path) -> None:
+    from sciplat.render import render
+
+    path = jwt_env(tmp_path, {"type": "jwt", "admin_users": ["ada"], "jwt": JWT_AUTH})
+    result = render(path, build_dir=tmp_path / "build")
+    auth = result.tfvars["hub"]["auth"]
+    assert auth["type"] == "jwt" and auth["client_secret_secret"] is None
+    assert auth["jwt"] == {
+        **JWT_AUTH,
+        "header": "X-Auth-Request-Access-Token",
+        "username_claim": "preferred_username",
+        "uid_claim": "uidNumber",
+        "gid_claim": "gidNumber",
+        "groups_claim": "isMemberOf",
+        "allowed_groups": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("auth", "expected"),
+    [
+        ({"type": "jwt"}, "hub.auth.jwt: JWT login needs jwks_url, issuer and audience"),
+        (
+            {"type": "jwt", "jwt": {**JWT_AUTH, "jwks_url": "http://login.example.org/jwks"}},
+            "hub.auth.jwt.jwks_url: 'http://login.example.org/jwks' does not match",
+        ),
+        (
+            {"type": "jwt", "jwt": {k: v for k, v in JWT_AUTH.items() if k != "audience"}},
+            "hub.auth.jwt.audience: required key is missing",
+        ),
+        (
+            {"type": "github", "github_organizations": ["o"], "client_secret_secret": "s"},
+            "hub.auth.client_id: github login needs the OAuth client id",
+        ),
+    ],
+)
+def test_bad_jwt_settings(tmp_path: Path, auth: dict[str, Any], expected: str, run_cli) -> None:
+    path = jwt_env(tmp_path, auth)
+    result = run_cli("validate", str(path))
+    assert result.code == 2
+    lines = [line for line in result.err.splitlines() if "hub.auth" in line]
+    assert len(lines) == 1, result.err
+    assert lines[0].startswith(f"{path}:") and expected in lines[0], lines[0]
+
+
+def test_the_hub_values_ship_and_load_this_authenticator(tmp_path: Path) -> None:
+    import jsonschema
+    import yaml
+    from test_tf_contract import rendered_tfvars
+    from test_tf_hub_values import deep_merge, evaluate, hub_inputs, vendor_dir
+
+    tfvars, _ = rendered_tfvars("stable")
+    inputs = hub_inputs(json.loads(json.dumps(tfvars)))
+    jwt = {
+        **JWT_AUTH,
+        "header": "Authorization",
+        "username_claim": "preferred_username",
+        "uid_claim": "uidNumber",
+        "gid_claim": "gidNumber",
+        "groups_claim": "isMemberOf",
+        "allowed_groups": ["sciplat-users"],
+    }
+    inputs["auth"] = {**inputs["auth"], "type": "jwt", "jwt": jwt, "github_organizations": []}
+    (tmp_path / "tf").mkdir()
+    values = evaluate(tmp_path / "tf", inputs)["values"]
+    vendor = vendor_dir()
+    if not (vendor / "values.schema.json").is_file():
+        require_or_skip(f"zero-to-jupyterhub values and schema not found in {vendor}")
+    defaults = yaml.safe_load((vendor / "values.yaml").read_text(encoding="utf-8"))
+    schema = json.loads((vendor / "values.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(deep_merge(defaults, values), schema)
+    hub = values["hub"]
+    assert hub["config"]["JupyterHub"]["authenticator_class"] == (
+        "sciplat_hub.jwtauth.JWTHeaderAuthenticator"
+    )
+    shipped = hub["extraFiles"]["sciplat-hub-jwtauth.py"]
+    assert shipped["mountPath"] == "/usr/local/etc/jupyterhub/sciplat_hub/jwtauth.py"
+    source = REPO / "modules" / "hub" / "values" / "hub" / "jwtauth.py"
+    assert shipped["stringData"] == source.read_text(encoding="utf-8")
+    assert (
+        'jwtauth.configure(c, get_config("custom.sciplat.jwt"))'
+        in (hub["extraConfig"]["sciplat-jwt"])
+    )
+    assert "GitHubOAuthenticator" not in hub["config"]
+    settings = values["custom"]["sciplat"]["jwt"]
+    assert settings["header_name"] == "Authorization"
+    assert settings["allowed_groups"] == ["sciplat-users"]
+    # The Hub's settings, as rendered, drive the authenticator (the JWKS is the test's own).
+    rendered = {k: v for k, v in settings.items() if k not in ("jwks_url", "issuer", "audience")}
+    out = run_harness(
+        tmp_path,
+        [
+            {"name": "member", "claims": claims()},
+            {"name": "outsider", "claims": claims(isMemberOf=["visitors"])},
+            {"name": "stale", "claims": claims(exp="-600")},
+        ],
+        **rendered,
+    )
+    assert out["member"]["allowed"] is True and out["member"]["user"]["name"] == "ada"
+    assert out["outsider"]["allowed"] is False
+    assert "ExpiredSignatureError" in out["stale"]["refused"]

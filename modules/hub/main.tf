@@ -3,8 +3,9 @@
 
 locals {
   storage_class = "sciplat-nfs"
-  read_secret   = nonsensitive(var.oauth_client_secret == null)
-  client_secret = local.read_secret ? data.google_secret_manager_secret_version.oauth[0].secret_data : var.oauth_client_secret
+  oauth         = var.auth.type != "jwt"
+  read_secret   = local.oauth && nonsensitive(var.oauth_client_secret == null)
+  client_secret = local.read_secret ? data.google_secret_manager_secret_version.oauth[0].secret_data : coalesce(var.oauth_client_secret, "unused")
   authenticator = var.auth.type == "github" ? "GitHubOAuthenticator" : "CILogonOAuthenticator"
 
   volumes = {
@@ -41,6 +42,7 @@ module "values" {
     cilogon_idps         = var.auth.cilogon_idps
     admin_users          = var.auth.admin_users
     client_id            = var.auth.client_id
+    jwt                  = var.auth.jwt
   }
   culling             = var.culling
   lab                 = var.lab
@@ -127,8 +129,9 @@ resource "helm_release" "hub" {
 
   values = [yamlencode(module.values.values)]
 
-  set_sensitive = [{
+  # The OAuth client secret; JWT login has none.
+  set_sensitive = local.oauth ? [{
     name  = "hub.config.${local.authenticator}.client_secret"
     value = local.client_secret
-  }]
+  }] : []
 }

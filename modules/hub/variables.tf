@@ -91,12 +91,23 @@ variable "auth" {
     cilogon_idps         = list(string)
     admin_users          = list(string)
     client_id            = string
-    client_secret_secret = string
+    client_secret_secret = optional(string)
+    jwt = optional(object({
+      jwks_url       = string
+      issuer         = string
+      audience       = string
+      header         = string
+      username_claim = string
+      uid_claim      = string
+      gid_claim      = string
+      groups_claim   = string
+      allowed_groups = list(string)
+    }))
   })
 
   validation {
-    condition     = contains(["github", "cilogon"], var.auth.type)
-    error_message = "auth.type must be github or cilogon."
+    condition     = contains(["github", "cilogon", "jwt"], var.auth.type) && (var.auth.type != "jwt" || var.auth.jwt != null)
+    error_message = "auth.type must be github, cilogon or jwt (with jwt set)."
   }
 }
 

@@ -624,7 +624,13 @@ def _rule_hub(data: dict[str, Any], add: Any) -> None:
         add(("hub", "auth", "github_organizations"), "GitHub login needs at least one organization")
     if auth["type"] == "cilogon" and not auth["cilogon_idps"]:
         add(("hub", "auth", "cilogon_idps"), "CILogon login needs at least one identity provider")
-    if auth["client_secret_secret"] is None:
+    if auth["type"] == "jwt":
+        if auth.get("jwt") is None:
+            add(("hub", "auth", "jwt"), "JWT login needs jwks_url, issuer and audience")
+        return
+    if auth.get("client_id") is None:
+        add(("hub", "auth", "client_id"), f"{auth['type']} login needs the OAuth client id")
+    if auth.get("client_secret_secret") is None:
         add(("hub", "auth", "client_secret_secret"), "name the Secret Manager secret")
     if len(data["hub"]["namespace"]) > 10:
         add(

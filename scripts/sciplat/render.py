@@ -120,8 +120,9 @@ def render_tfvars(
                 "github_organizations": list(hub["auth"]["github_organizations"]),
                 "cilogon_idps": list(hub["auth"]["cilogon_idps"]),
                 "admin_users": list(hub["auth"]["admin_users"]),
-                "client_id": hub["auth"]["client_id"],
-                "client_secret_secret": hub["auth"]["client_secret_secret"],
+                "client_id": hub["auth"].get("client_id", ""),
+                "client_secret_secret": hub["auth"].get("client_secret_secret"),
+                "jwt": _jwt(hub["auth"]),
             },
             "culling": dict(hub["culling"]),
             "lab": dict(hub["lab"]),
@@ -181,6 +182,24 @@ def _extra_pools(sizing: dict[str, Any]) -> list[dict[str, Any]]:
         }
         for pool in sizing["extra_pools"]
     ]
+
+
+def _jwt(auth: dict[str, Any]) -> dict[str, Any] | None:
+    """hub.auth.jwt for the JWT header authenticator, or None for the OAuth sources."""
+    jwt = auth.get("jwt")
+    if auth["type"] != "jwt" or jwt is None:
+        return None
+    return {
+        "jwks_url": jwt["jwks_url"],
+        "issuer": jwt["issuer"],
+        "audience": jwt["audience"],
+        "header": jwt["header"],
+        "username_claim": jwt["username_claim"],
+        "uid_claim": jwt["uid_claim"],
+        "gid_claim": jwt["gid_claim"],
+        "groups_claim": jwt["groups_claim"],
+        "allowed_groups": list(jwt["allowed_groups"]),
+    }
 
 
 def _budget(budget: dict[str, Any], sizing: dict[str, Any]) -> dict[str, Any]:

@@ -372,3 +372,37 @@ run "no_hook_without_notebooks" {
     error_message = "no postStart hook unless hub.notebooks is enabled"
   }
 }
+
+run "jwt_header_login_needs_no_oauth_secret" {
+  command = plan
+
+  variables {
+    auth = {
+      type                 = "jwt"
+      github_organizations = []
+      cilogon_idps         = []
+      admin_users          = ["platform-admin"]
+      client_id            = ""
+      jwt = {
+        jwks_url       = "https://login.sciplat.example.org/.well-known/jwks.json"
+        issuer         = "https://login.sciplat.example.org"
+        audience       = "https://test.sciplat.example.org"
+        header         = "X-Auth-Request-Access-Token"
+        username_claim = "preferred_username"
+        uid_claim      = "uidNumber"
+        gid_claim      = "gidNumber"
+        groups_claim   = "isMemberOf"
+        allowed_groups = []
+      }
+    }
+  }
+
+  assert {
+    condition     = length(helm_release.hub.set_sensitive) == 0 && length(data.google_secret_manager_secret_version.oauth) == 0
+    error_message = "JWT login reads no OAuth client secret"
+  }
+  assert {
+    condition     = yamldecode(helm_release.hub.values[0]).hub.config.JupyterHub.authenticator_class == "sciplat_hub.jwtauth.JWTHeaderAuthenticator" && contains(keys(yamldecode(helm_release.hub.values[0]).hub.extraFiles), "sciplat-hub-jwtauth.py")
+    error_message = "the Hub loads the shipped JWT header authenticator"
+  }
+}

@@ -199,11 +199,29 @@ locals {
     lab_env     = {}
   }))
 
+  # JWT header login (hub/jwtauth.py): the authenticator and its settings, read from
+  # custom.sciplat.jwt.
+  jwt_config = var.auth.type == "jwt" ? {
+    "sciplat-jwt" = "from sciplat_hub import jwtauth\njwtauth.configure(c, get_config(\"custom.sciplat.jwt\"))\n"
+  } : {}
+  jwt_settings = var.auth.jwt == null ? null : {
+    header_name    = var.auth.jwt.header
+    jwks_url       = var.auth.jwt.jwks_url
+    issuer         = var.auth.jwt.issuer
+    audience       = var.auth.jwt.audience
+    username_claim = var.auth.jwt.username_claim
+    uid_claim      = var.auth.jwt.uid_claim
+    gid_claim      = var.auth.jwt.gid_claim
+    groups_claim   = var.auth.jwt.groups_claim
+    allowed_groups = var.auth.jwt.allowed_groups
+    admin_users    = var.auth.admin_users
+  }
+
   values = {
     hub = {
       config = merge({
         JupyterHub = {
-          authenticator_class = var.auth.type
+          authenticator_class = var.auth.type == "jwt" ? "sciplat_hub.jwtauth.JWTHeaderAuthenticator" : var.auth.type
           admin_access        = false
         }
         Authenticator = {
@@ -216,12 +234,12 @@ locals {
       # core_workloads in the capacity overheads); the chart's defaults request nothing.
       resources  = { requests = { cpu = "500m", memory = "1Gi" } }
       extraFiles = local.hub_files
-      extraConfig = {
+      extraConfig = merge({
         "sciplat-usermodel" = <<-PY
           from sciplat_hub import usermodel
           usermodel.configure(c, get_config("custom.sciplat.usermodel"))
         PY
-      }
+      }, local.jwt_config)
       networkPolicy = {
         enabled                    = true
         interNamespaceAccessLabels = "accept"
@@ -308,7 +326,7 @@ locals {
       extraImages           = local.pre_pull
     }
 
-    custom = { sciplat = { usermodel = local.usermodel } }
+    custom = { sciplat = { usermodel = local.usermodel, jwt = local.jwt_settings } }
 
     cull = {
       enabled = var.culling.enabled

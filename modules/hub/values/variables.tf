@@ -38,11 +38,22 @@ variable "auth" {
     cilogon_idps         = list(string)
     admin_users          = list(string)
     client_id            = string
+    jwt = optional(object({
+      jwks_url       = string
+      issuer         = string
+      audience       = string
+      header         = string
+      username_claim = string
+      uid_claim      = string
+      gid_claim      = string
+      groups_claim   = string
+      allowed_groups = list(string)
+    }))
   })
 
   validation {
-    condition     = contains(["github", "cilogon"], var.auth.type)
-    error_message = "auth.type must be github or cilogon."
+    condition     = contains(["github", "cilogon", "jwt"], var.auth.type) && (var.auth.type != "jwt" || var.auth.jwt != null)
+    error_message = "auth.type must be github, cilogon or jwt (with jwt set)."
   }
   validation {
     condition     = (var.auth.type != "github" || length(var.auth.github_organizations) > 0) && (var.auth.type != "cilogon" || length(var.auth.cilogon_idps) > 0)

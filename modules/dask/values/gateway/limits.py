@@ -12,8 +12,8 @@ The gateway runs this file with `c` (its config) defined and `SCIPLAT_DASK` set 
 
 from typing import Any
 
-from dask_gateway_server.backends.kubernetes import KubeBackend
 from dask_gateway_server.backends.base import PublicException
+from dask_gateway_server.backends.kubernetes import KubeBackend
 from traitlets import Integer
 
 
