@@ -71,8 +71,20 @@ CASES: list[dict[str, Any]] = [
 ]
 
 
-def run_harness(tmp_path: Path, cases: list[dict[str, Any]], **settings: Any) -> dict[str, Any]:
-    spec = {"issuer": ISSUER, "audience": AUDIENCE, "settings": settings, "cases": cases}
+def run_harness(
+    tmp_path: Path,
+    cases: list[dict[str, Any]],
+    usermodel: dict[str, Any] | None = None,
+    **settings: Any,
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "issuer": ISSUER,
+        "audience": AUDIENCE,
+        "settings": settings,
+        "cases": cases,
+    }
+    if usermodel is not None:
+        spec["usermodel"] = usermodel
     path = tmp_path / "spec.json"
     path.write_text(json.dumps(spec), encoding="utf-8")
     run = subprocess.run(
@@ -282,3 +294,20 @@ def test_the_hub_values_ship_and_load_this_authenticator(tmp_path: Path) -> None
     assert out["member"]["allowed"] is True and out["member"]["user"]["name"] == "ada"
     assert out["outsider"]["allowed"] is False
     assert "ExpiredSignatureError" in out["stale"]["refused"]
+
+
+def test_the_user_model_maps_a_jwt_login_to_uid_and_groups(tmp_path: Path) -> None:
+    settings = {"auth_type": "jwt", "shared_gid": 100, "reserved_ids_below": 1000}
+    out = run_harness(
+        tmp_path,
+        [
+            {"name": "ada", "claims": claims()},
+            {"name": "low-uid", "claims": claims(uidNumber=500, gidNumber=500)},
+        ],
+        usermodel=settings,
+    )
+    identity = out["ada"]["identity"]
+    assert (identity["uid"], identity["gid"]) == (40001, 40001)
+    # Groups with a GID become supplementary groups; every lab is in the shared group.
+    assert identity["groups"] == {"50001": "group sciplat-users", "100": "shared area"}
+    assert "refused" in out["low-uid"]["identity"]

@@ -33,7 +33,7 @@ from traitlets.config import Config
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "modules" / "hub" / "values"))
-from hub import jwtauth  # noqa: E402  (the very file the Hub loads)
+from hub import jwtauth, usermodel  # noqa: E402  (the very files the Hub loads)
 
 
 def _jwks_server(jwks: dict[str, Any]) -> ThreadingHTTPServer:
@@ -122,6 +122,19 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
             else:
                 allowed = authenticator.check_allowed(user["name"], user)
                 results[case["name"]] = {"user": user, "allowed": bool(allowed)}
+                if "usermodel" in spec:
+                    # What the spawn makes of this login (the user model's identity mapping).
+                    try:
+                        ident = usermodel.identity_from_auth_state(
+                            user["auth_state"], spec["usermodel"]
+                        )
+                        results[case["name"]]["identity"] = {
+                            "uid": ident.uid,
+                            "gid": ident.gid,
+                            "groups": {str(k): v for k, v in ident.groups.items()},
+                        }
+                    except usermodel.SpawnRefused as exc:
+                        results[case["name"]]["identity"] = {"refused": str(exc)}
         results["_handlers"] = [
             [path, cls.__name__] for path, cls in authenticator.get_handlers(None)
         ]

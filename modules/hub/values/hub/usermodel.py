@@ -114,6 +114,8 @@ def identity_from_auth_state(
         ident = _github_identity(state, settings)
     elif source == "cilogon":
         ident = _cilogon_identity(state, settings)
+    elif source == "jwt":
+        ident = _jwt_identity(state)
     else:
         raise SpawnRefused(f"Login source {source!r} is not configured for labs.")
     _check_range("UID", ident.uid, settings)
@@ -192,6 +194,25 @@ def _cilogon_identity(state: dict[str, Any], settings: dict[str, Any]) -> Identi
     for name in member_of:
         if name in table:
             ident.groups[table[name]] = f"group {name}"
+    return ident
+
+
+def _jwt_identity(state: dict[str, Any]) -> Identity:
+    """UID, GID and groups the JWT header authenticator (jwtauth.py) verified and kept."""
+    user = state.get("jwt_user")
+    if not isinstance(user, dict):
+        raise SpawnRefused(
+            "Your login carries no verified token, so no UID can be derived. "
+            "Log out and log in again."
+        )
+    uid, gid = _as_id(user.get("uid")), _as_id(user.get("gid"))
+    if uid is None:
+        raise SpawnRefused("Your token carries no numeric UID, so no UID can be derived.")
+    ident = Identity("jwt", uid, gid if gid is not None else uid)
+    for name, group_id in (user.get("groups") or {}).items():
+        gid_of = _as_id(group_id)
+        if gid_of is not None:
+            ident.groups[gid_of] = f"group {name}"
     return ident
 
 
