@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -94,7 +94,7 @@ COMMANDS: dict[str, Entry] = {
     ),
 }
 
-RICH_MARKUP_MODE = "rich"
+RICH_MARKUP_MODE: Literal["rich"] = "rich"
 
 
 def load_commands(module: str) -> dict[str, Any]:

@@ -66,8 +66,8 @@ def validate(
         shared = shared_resources(envs, others)
         problems.extend(shared)
         for result in results:
-            env = loaded.get(id(result))
-            mine = [p for p in shared if env is not None and p.file == display_path(env.path)]
+            owner = loaded.get(id(result))
+            mine = [p for p in shared if owner is not None and p.file == display_path(owner.path)]
             if mine:
                 result.update(valid=False, problems=len(mine))
                 result.pop("file", None)

@@ -14,6 +14,7 @@ import ipaddress
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,8 @@ def schema_path() -> Path:
 @functools.cache
 def load_schema() -> dict[str, Any]:
     with schema_path().open(encoding="utf-8") as handle:
-        return json.load(handle)
+        schema: dict[str, Any] = json.load(handle)
+    return schema
 
 
 @dataclass
@@ -330,8 +332,12 @@ def _anchored(pattern: str) -> re.Pattern[str]:
 def _explain(error: jsonschema.ValidationError, doc: _Document, filename: str) -> list[Problem]:
     path: Path_ = tuple(error.absolute_path)
     where = _dotted(path)
+    # The subschema that failed (the environment schema has no boolean subschemas) and the
+    # value of the keyword that failed.
+    schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
+    value: Any = error.validator_value
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
+        allowed = set(schema.get("properties", {}))
         out = []
         for key in error.instance:
             if key not in allowed:
@@ -364,19 +370,16 @@ def _explain(error: jsonschema.ValidationError, doc: _Document, filename: str) -
                 filename,
                 _line_for(doc.lines, path),
                 where,
-                f"{snippet(error.instance)} is not valid here: "
-                f"{error.schema.get('description', '')}",
+                f"{snippet(error.instance)} is not valid here: {schema.get('description', '')}",
             )
         ]
     message = error.message.replace(repr(error.instance), snippet(error.instance))
     if error.validator == "type":
-        message = f"expected {_type_words(error.validator_value)}, got {_describe(error.instance)}"
+        message = f"expected {_type_words(value)}, got {_describe(error.instance)}"
     elif error.validator == "pattern":
-        message = (
-            f"{snippet(error.instance)} does not match the required form ({error.validator_value})"
-        )
+        message = f"{snippet(error.instance)} does not match the required form ({value})"
     elif error.validator == "enum":
-        choices = ", ".join(repr(c) for c in error.validator_value)
+        choices = ", ".join(repr(c) for c in value)
         message = f"{snippet(error.instance)} is not one of {choices}"
     return [Problem(filename, _line_for(doc.lines, path), where, message)]
 
@@ -461,7 +464,7 @@ def _cross_field(data: dict[str, Any], doc: _Document, filename: str, stem: str)
     def add(path: Path_, message: str) -> None:
         problems.append(Problem(filename, _line_for(doc.lines, path), _dotted(path), message))
 
-    rules = (
+    rules: tuple[Callable[[], None], ...] = (
         lambda: _rule_name(data, stem, add),
         lambda: _rule_zones(data, add),
         lambda: _bucket_problems(data["state"]["bucket"], add),
@@ -697,8 +700,8 @@ def _rule_mirror(data: dict[str, Any], add: Any) -> None:
 # Where the hub mounts homes and the shared volume in every lab (modules/hub/values), and system
 # directories of the image: an extra volume may sit at none of them, above or below.
 LAB_RESERVED_MOUNTS = {"/home": "the home directories", "/shared": "the shared volume"}
-SYSTEM_DIRS = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run", "/sbin", "/sys")
-SYSTEM_DIRS += ("/usr", "/var", "/tmp")
+SYSTEM_DIRS: tuple[str, ...] = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run")
+SYSTEM_DIRS += ("/sbin", "/sys", "/usr", "/var", "/tmp")
 
 
 def _under(path: str, parent: str) -> bool:

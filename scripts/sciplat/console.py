@@ -7,10 +7,12 @@ terminal intact and can be copied.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 
 
-def make_console(*, stderr: bool = False, **options: object) -> Console:
+def make_console(*, stderr: bool = False, **options: Any) -> Console:
     return Console(stderr=stderr, emoji=False, highlight=False, soft_wrap=True, **options)
 
 

@@ -71,10 +71,10 @@ def write_all_atomic(files: Mapping[Path, str | bytes]) -> None:
             moved.append(path)
     except BaseException:
         for path in reversed(moved):
-            backup = backups.get(path)
+            saved = backups.get(path)
             try:
-                if backup is not None:
-                    os.replace(backup, path)
+                if saved is not None:
+                    os.replace(saved, path)
                 else:
                     path.unlink(missing_ok=True)
             except OSError:
@@ -83,6 +83,6 @@ def write_all_atomic(files: Mapping[Path, str | bytes]) -> None:
     finally:
         for tmp in temps.values():
             Path(tmp).unlink(missing_ok=True)
-        for backup in backups.values():
-            if backup is not None:
-                Path(backup).unlink(missing_ok=True)
+        for saved in backups.values():
+            if saved is not None:
+                Path(saved).unlink(missing_ok=True)

@@ -279,8 +279,8 @@ def _run_streaming(
         proc.wait()
         raise
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     result = subprocess.CompletedProcess(argv, returncode, "", "".join(chunks))
     result.interrupted = state["signals"] > 0  # type: ignore[attr-defined]
     result.killed = state["killed"]  # type: ignore[attr-defined]

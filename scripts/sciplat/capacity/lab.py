@@ -95,10 +95,7 @@ def extra_pools(env: dict[str, Any], prices: PriceTable) -> list[PoolPlan]:
                 purpose=str(pool.get("purpose") or ""),
                 detail=f"{pool['machine_type']}{' spot' if pool.get('spot') else ''}, "
                 f"min {lo} nodes all month",
-                labels=tuple(
-                    tuple(label.split("=", 1))
-                    for label in pool.get("labels") or []  # type: ignore[misc]
-                ),
+                labels=tuple(tuple(label.split("=", 1)) for label in pool.get("labels") or []),
                 dedicated=bool(pool.get("dedicated", True)),
             )
         )

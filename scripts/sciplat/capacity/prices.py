@@ -128,11 +128,11 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        line = getattr(exc, "lineno", None)
+        at: int | None = getattr(exc, "lineno", None)
         mark = getattr(exc, "problem_mark", None)
         if mark is not None:
-            line = mark.line + 1
-        where = f"{path}:{line}" if line else str(path)
+            at = mark.line + 1
+        where = f"{path}:{at}" if at else str(path)
         raise CapacityError("--prices", f"{where}: not valid JSON/YAML") from None
     if not isinstance(data, dict):
         raise CapacityError("--prices", f"{path}: expected a mapping at the top level")

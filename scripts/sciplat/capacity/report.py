@@ -233,7 +233,7 @@ def scale_table(rows: list[dict[str, Any]], report: list[dict[str, Any]]) -> Gro
     t.add_column("what the plan does")
     for r in rows:
         t.add_row(r["limit"], f"{r['breaks_at_users']:,}", r["detail"], r["plan"])
-    lines = [t]
+    lines: list[Table | Text] = [t]
     for entry in report:
         first = entry["first"] or "nothing"
         text = f"At {entry['users']:,} concurrent users: first to break: {first}"

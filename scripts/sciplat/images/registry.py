@@ -460,7 +460,7 @@ class RegistryClient:
             except ValueError:
                 pass
         base = min(self.backoff * (2**attempt), self.max_backoff)
-        return base * (0.5 + random.random() / 2)
+        return float(base * (0.5 + random.random() / 2))
 
     def _authenticate(self, challenge: str, scope: str, what: str) -> None:
         scheme, params = parse_challenge(challenge)

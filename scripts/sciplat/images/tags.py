@@ -145,7 +145,7 @@ def _parse_body(tag: str) -> Tag | None:
         if cls in (TagClass.RELEASE, TagClass.RELEASE_CANDIDATE):
             groups = m.groupdict()
             if groups.get("old_major") is not None:
-                version = (int(m["old_major"]), int(m["old_minor"]), 0)
+                version: tuple[int, ...] = (int(m["old_major"]), int(m["old_minor"]), 0)
                 name = f"r{version[0]}.{version[1]}"
             else:
                 version = (int(m["major"]), int(m["minor"]), int(m["patch"]))

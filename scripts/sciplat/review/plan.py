@@ -214,7 +214,7 @@ def _mask(value: str, secrets: frozenset[str]) -> str:
 
 
 def redact(
-    value: Any, sensitive: Any, unknown: Any = False, secrets: frozenset = frozenset()
+    value: Any, sensitive: Any, unknown: Any = False, secrets: frozenset[str] = frozenset()
 ) -> Any:
     """Return `value` with sensitive leaves replaced by SENSITIVE and unknown ones by UNKNOWN."""
     if sensitive is True:

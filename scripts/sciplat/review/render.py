@@ -187,7 +187,8 @@ def split_attributes(
     summarised by name; the provider recomputes them (ids, self links, endpoints)."""
     if change.action != "replace":
         return change.attributes, []
-    shown, computed = [], []
+    shown: list[AttributeChange] = []
+    computed: list[AttributeChange] = []
     for attr in change.attributes:
         is_computed = attr.after is UNKNOWN and not attr.forces_replace
         (computed if is_computed else shown).append(attr)
@@ -469,8 +470,8 @@ def print_text(review: Review, console: Console) -> None:
     moved = [c for c in review.plan.changes if c.previous_address]
     if moved:
         console.print(Text(f"\nMoved ({len(moved)})", style="blue"))
-        for c in moved:
-            console.print(Text(f"  {c.previous_address} -> {c.address}"))
+        for change in moved:
+            console.print(Text(f"  {change.previous_address} -> {change.address}"))
     if review.plan.drift:
         console.print(
             Text(
