@@ -291,3 +291,79 @@ def test_hub_values_without_dask_add_nothing(tmp_path: Path) -> None:
     assert values["hub"]["services"] == {}
     assert values["singleuser"]["extraEnv"] == {}
     assert values["singleuser"]["networkPolicy"]["egress"] == []
+
+
+# --------------------------------------------------------------------------- the gateway's limits
+
+
+def _limits_module() -> Any:
+    import importlib.util
+
+    path = DASK_VALUES / "gateway" / "limits.py"
+    spec = importlib.util.spec_from_file_location("sciplat_dask_limits", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_gateway_caps_each_cluster_as_the_planner_sizes_it() -> None:
+    """dask-gateway-server 2026.3.0's own config classes read the settings as the gateway will:
+    per-cluster caps from the per-user limits, and the workers they allow are the planner's."""
+    from dask_gateway_server.backends.kubernetes.backend import KubeClusterConfig
+    from traitlets.config import Config
+
+    limits = _limits_module()
+    env = load_environment("stable").data["dask"]
+    c = Config()
+    limits.configure(
+        c, {"per_user": env["per_user"], "idle_timeout_seconds": env["idle_timeout_seconds"]}
+    )
+    gib = 2**30
+    cluster = KubeClusterConfig(
+        config=c,
+        worker_cores=env["worker"]["cores"],
+        worker_memory=int(env["worker"]["memory_gib"] * gib),
+        scheduler_cores=env["scheduler"]["cores"],
+        scheduler_memory=int(env["scheduler"]["memory_gib"] * gib),
+    )
+    assert cluster.cluster_max_cores == 16
+    assert cluster.cluster_max_memory == 64 * gib
+    assert cluster.idle_timeout == 1800
+    planned = plan_capacity(load_environment("stable").data).to_dict()["dask"]
+    assert cluster.cluster_max_workers == planned["workers_per_cluster"] == 7
+    assert c.DaskGateway.backend_class is limits.LimitedKubeBackend
+    assert limits.LimitedKubeBackend(config=c).max_clusters_per_user == 2
+
+
+def test_a_user_at_the_cluster_limit_is_refused() -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from dask_gateway_server.backends.base import PublicException
+    from traitlets.config import Config
+
+    limits = _limits_module()
+    c = Config()
+    limits.configure(
+        c,
+        {
+            "per_user": {"max_clusters": 2, "max_cores": 16, "max_memory_gib": 64},
+            "idle_timeout_seconds": 0,
+        },
+    )
+
+    class Backend(limits.LimitedKubeBackend):
+        """The user's active clusters as the backend's cache would list them."""
+
+        async def list_clusters(self, username=None, statuses=None):
+            return [object()] * {"ada": 2, "bob": 1}.get(username, 0)
+
+    backend = Backend(config=c)
+    with pytest.raises(PublicException, match="ada already has 2 active Dask clusters"):
+        asyncio.run(backend.start_cluster(SimpleNamespace(name="ada"), {}))
+    # Under the limit the request goes on to the Kubernetes backend (which, unconfigured here,
+    # fails for its own reasons rather than ours).
+    with pytest.raises(Exception) as info:
+        asyncio.run(backend.start_cluster(SimpleNamespace(name="bob"), {}))
+    assert not isinstance(info.value, PublicException)
