@@ -184,11 +184,18 @@ async def _spawn(app: Any, login: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+REPORT = "SCIPLAT-HUB "  # the Hub's configuration prints to stdout too
+
+
+def _report(record: dict[str, Any]) -> None:
+    print(REPORT + json.dumps(record), flush=True)
+
+
 async def main(spec_path: str) -> int:
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     from jupyterhub.app import JupyterHub
 
-    app = JupyterHub()
+    app = JupyterHub.instance()  # as `jupyterhub` does: singletons (CryptKeeper) read its config
     await app.initialize(
         ["-f", str(Path(spec["config_dir"]) / "jupyterhub_config.py"), *spec.get("argv", [])]
     )
@@ -196,8 +203,8 @@ async def main(spec_path: str) -> int:
     for login in spec["logins"]:
         results.append(await _spawn(app, login))
         shown = {k: v for k, v in results[-1].items() if not k.startswith("_")}
-        print(json.dumps(shown), flush=True)
-    print(json.dumps({"spawned": len([r for r in results if r.get("ok")])}), flush=True)
+        _report(shown)
+    _report({"spawned": len([r for r in results if r.get("ok")])})
 
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     stopped = []
@@ -210,7 +217,7 @@ async def main(spec_path: str) -> int:
             stopped.append(result["name"])
         if "_server_task" in result:
             result["_server_task"].cancel()
-    print(json.dumps({"stopped": stopped}), flush=True)
+    _report({"stopped": stopped})
     return 0
 
 

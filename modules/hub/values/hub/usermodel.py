@@ -268,7 +268,10 @@ async def pre_spawn_hook(spawner: Any) -> None:
         **spawner.environment,
         "SCIPLAT_UID": str(ident.uid),
         "SCIPLAT_GIDS": ",".join(str(g) for g in ident.supplemental_gids),
-        "SCIPLAT_GROUPS": json.dumps({str(k): v for k, v in sorted(ident.groups.items())}),
+        # KubeSpawner expands {...} in environment values: double the JSON's braces.
+        "SCIPLAT_GROUPS": json.dumps({str(k): v for k, v in sorted(ident.groups.items())})
+        .replace("{", "{{")
+        .replace("}", "}}"),
     }
     spawner.sciplat_identity = ident
     await _wait_for_namespace_gone(spawner)
@@ -459,6 +462,32 @@ async def _wait_for_quota_status(spawner: Any, name: str, timeout: float = 30.0)
         await asyncio.sleep(0.2)
 
 
+async def _remove_stale_pod(spawner: Any, timeout: float = 60.0) -> None:
+    """A lab pod left over in the namespace (a hub that stopped without stopping the lab) holds
+    the quota, and the new pod would be refused for exceeding it: remove it first."""
+    from kubernetes_asyncio.client.rest import ApiException
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    deleted = False
+    while True:
+        try:
+            await spawner.api.read_namespaced_pod(spawner.pod_name, spawner.namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                return
+            raise
+        if not deleted:
+            spawner.log.warning("Removing stale pod %s/%s", spawner.namespace, spawner.pod_name)
+            await spawner.api.delete_namespaced_pod(
+                spawner.pod_name, spawner.namespace, grace_period_seconds=0
+            )
+            deleted = True
+        if loop.time() > deadline:
+            raise SpawnRefused("Your previous lab is still stopping; try again in a minute.")
+        await asyncio.sleep(0.5)
+
+
 async def _post_event(spawner: Any, pod: Any, kind: str, reason: str, message: str) -> None:
     """An Event on the lab's pod: KubeSpawner shows the pod's events on the spawn page."""
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -528,6 +557,7 @@ async def modify_pod_hook(spawner: Any, pod: Any) -> Any:
         {"metadata": {"name": name}, "spec": {"hard": quota_for(lab, settings)}},
     )
     await _wait_for_quota_status(spawner, name)
+    await _remove_stale_pod(spawner)
     await _create_or_replace(
         core.create_namespaced_limit_range,
         core.replace_namespaced_limit_range,
