@@ -62,6 +62,7 @@ def test_validate_of_a_valid_file_imports_only_what_it_needs(repo_root: Path) ->
     assert "sciplat.commands" in loaded
     assert not {m for m in loaded if m.split(".")[0] in HEAVY}
     assert "sciplat.capacity.plan" not in loaded and "sciplat.capacity.cli" not in loaded
+    assert "rich.console" not in loaded, "a valid file is reported without rich"
 
 
 def test_every_capability_is_registered() -> None:

@@ -12,9 +12,6 @@ from sciplat import console as consoles
 from sciplat.config import environment_names, load_environment
 from sciplat.errors import ConfigError, SciplatError, UsageError
 
-console = consoles.out
-err = consoles.err
-
 
 def register(app: typer.Typer) -> None:
     app.command("validate")(validate)
@@ -88,7 +85,8 @@ def validate(
     if problems:
         raise ConfigError(problems)
     for result in results:
-        console.print(f"[green]ok[/green] {result['target']}")
+        typer.secho("ok", fg="green", nl=False)  # plain typer: no rich import for a valid file
+        typer.echo(f" {result['target']}")
 
 
 def render(
@@ -107,7 +105,7 @@ def render(
 
     result = do_render(env, build_dir=build_dir)
     for warning in result.warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
+        consoles.err.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
     if as_json:
         typer.echo(json.dumps(result.tfvars, indent=2, sort_keys=True))
         return
@@ -116,6 +114,7 @@ def render(
         for p in result.tfvars["user_pools"]
     )
     home = result.tfvars["filestore"]["home"]
+    console = consoles.out
     console.print(f"[green]rendered[/green] {result.env.name}")
     console.print(f"  {result.tfvars_path}")
     console.print(f"  {result.backend_path}")
@@ -131,7 +130,7 @@ def terraform_info() -> None:
     from sciplat.terraform import Terraform
 
     tf_ = Terraform(Path.cwd())
-    console.print(f"terraform {tf_.version()}: {tf_.engine.describe()}")
+    consoles.out.print(f"terraform {tf_.version()}: {tf_.engine.describe()}")
 
 
 # Terraform commands that change infrastructure or state: `sciplat tf` refuses them, because

@@ -7,14 +7,26 @@ terminal intact and can be copied.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    out: Console  # standard output
+    err: Console  # standard error
 
 
 def make_console(*, stderr: bool = False, **options: Any) -> Console:
+    from rich.console import Console
+
     return Console(stderr=stderr, emoji=False, highlight=False, soft_wrap=True, **options)
 
 
-out = make_console()
-err = make_console(stderr=True)
+def __getattr__(name: str) -> Console:
+    # `out` and `err` are made on first use (PEP 562): importing rich costs start-up time that a
+    # command printing nothing through it (validate of a valid file) need not pay.
+    if name in ("out", "err"):
+        made = make_console(stderr=name == "err")
+        globals()[name] = made
+        return made
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
