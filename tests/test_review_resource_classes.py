@@ -293,3 +293,71 @@ def test_max_lowered_matches_arithmetic(old: int, new: int, zones: int) -> None:
         _pool(total=new * zones, zones=names),
     )
     assert ((WARNING, "max-nodes-lowered") in severities(rc)) is (new * zones < old * zones)
+
+
+# ------------------------------------------------------------------------------ edges
+
+
+def test_findings_sort_blocking_then_warning_then_info_whatever_the_plan_order() -> None:
+    from sciplat.review.classify import classify
+
+    changes = [
+        change("terraform_data", ["create"], None, {"a": 1}),
+        change("google_compute_address", ["delete"], {"address": "198.51.100.7"}, None),
+        change("terraform_data", ["update"], {"a": 1}, {"a": 2}),
+        change("google_compute_disk", ["delete"], {"name": "d"}, None),
+        change("google_project_service", ["delete"], {"service": "x"}, None),
+    ]
+    severities_in_order = [f.severity for f in classify(changes)]
+    assert severities_in_order == [BLOCKING, WARNING, WARNING, INFO, INFO]
+
+
+@pytest.mark.parametrize(
+    "rtype",
+    [
+        "google_storage_bucket_acl",
+        "google_storage_default_object_access_control",
+        "google_storage_notification",
+        "google_pubsub_topic_iam_binding",
+    ],
+)
+def test_access_settings_of_data_are_not_data(rtype: str) -> None:
+    assert resource_class(rtype) != "data"
+    findings = classify_change(change(rtype, ["delete"], {"bucket": "b"}, None))
+    assert all(f.severity != BLOCKING for f in findings)
+
+
+def test_findings_are_immutable() -> None:
+    import dataclasses
+
+    (finding,) = classify_change(change("terraform_data", ["create"], None, {"a": 1}))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        finding.severity = BLOCKING  # type: ignore[misc]
+
+
+def test_an_empty_autoscaling_list_does_not_crash() -> None:
+    rc = change(
+        "google_container_node_pool",
+        ["update"],
+        {"name": "user", "autoscaling": []},
+        {"name": "user", "autoscaling": [{"total_max_node_count": 3}]},
+    )
+    assert (WARNING, "max-nodes-lowered") not in severities(rc)
+
+
+def test_cidr_like_text_outside_range_attributes_is_not_a_range() -> None:
+    before = _rule(ranges=["10.0.0.0/8"])
+    after = {**before, "description": "was 0.0.0.0/0", "name": "0.0.0.0/0"}
+    rc = change("google_compute_firewall", ["update"], before, after)
+    assert (WARNING, "network-widened") not in severities(rc)
+
+
+@pytest.mark.parametrize("cidr", ["192.0.2.7/24", "0.0.0.1/0", "203.0.113.9/28"])
+def test_a_range_written_with_host_bits_still_counts(cidr: str) -> None:
+    rc = change(
+        "google_compute_firewall",
+        ["update"],
+        _rule(ranges=["10.0.0.0/8"]),
+        _rule(ranges=["10.0.0.0/8", cidr]),
+    )
+    assert (WARNING, "network-widened") in severities(rc)
