@@ -367,3 +367,75 @@ def test_a_user_at_the_cluster_limit_is_refused() -> None:
     with pytest.raises(Exception) as info:
         asyncio.run(backend.start_cluster(SimpleNamespace(name="bob"), {}))
     assert not isinstance(info.value, PublicException)
+
+
+# --------------------------------------------------------------------------- the chart, rendered
+
+
+def helm_binary() -> Path:
+    named = os.environ.get("SCIPLAT_HELM")
+    if named:
+        return Path(named)
+    try:
+        from tests.harness.tools import helm_tool
+    except ImportError:
+        require_or_skip("no helm: set SCIPLAT_HELM or build it with the control plane's tools")
+    return Path(helm_tool(quiet=True))
+
+
+@pytest.mark.integration
+def test_the_rendered_gateway_config_runs_with_dask_gateway_server(
+    gateway: dict[str, Any], tmp_path: Path
+) -> None:
+    """`helm template` of the released chart with stable's values; the gateway's config file it
+    renders is run as the gateway runs it, against dask-gateway-server 2026.3.0's classes."""
+    import subprocess
+
+    from dask_gateway_server.backends.kubernetes.backend import KubeClusterConfig
+    from traitlets.config import Config
+
+    chart = dask_vendor()
+    if not (chart / "Chart.yaml").is_file():
+        require_or_skip(f"dask-gateway chart not found at {chart}; set SCIPLAT_DASK_GATEWAY_VENDOR")
+    values = tmp_path / "values.yaml"
+    values.write_text(yaml.safe_dump(gateway["values"]), encoding="utf-8")
+    run = subprocess.run(
+        [
+            str(helm_binary()),
+            "template",
+            "dask-gateway",
+            str(chart),
+            "--namespace",
+            "hub",
+            "--kube-version",
+            "1.34.2",
+            "--values",
+            str(values),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    docs = [d for d in yaml.safe_load_all(run.stdout) if d]
+    services = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service"}
+    assert services["traefik-dask-gateway"]["spec"]["type"] == "ClusterIP"
+    (config_map,) = [
+        d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "api-dask-gateway"
+    ]
+    code = config_map["data"]["dask_gateway_config.py"]
+    config_file = tmp_path / "dask_gateway_config.py"
+    config_file.write_text(code, encoding="utf-8")
+    c = Config()
+    exec(compile(code, str(config_file), "exec"), {"c": c, "__file__": str(config_file)})
+    assert c.DaskGateway.backend_class.__name__ == "LimitedKubeBackend"
+    assert c.JupyterHubAuthenticator.jupyterhub_api_url == (
+        "http://hub.hub.svc.cluster.local:8081/hub/api"
+    )
+    cluster = KubeClusterConfig(config=c)
+    assert (cluster.worker_cores, cluster.worker_memory) == (2, 8192 * 2**20)
+    assert (cluster.scheduler_cores, cluster.scheduler_memory) == (1, 2048 * 2**20)
+    assert cluster.cluster_max_workers == 7
+    assert cluster.idle_timeout == 1800
+    assert cluster.worker_extra_pod_config["nodeSelector"] == {"sciplat.io/pool": "dask"}
+    assert cluster.image.endswith("/ghcr/dask/dask-gateway:2026.3.0")
