@@ -97,8 +97,9 @@ def report(
         "top": users[:top],
     }
     if previous:
-        days = (_parse_time(latest["time"]) - _parse_time(previous["time"])).total_seconds() / 86400
-        out["days_since_previous"] = round(days, 3)
+        seconds = (_parse_time(latest["time"]) - _parse_time(previous["time"])).total_seconds()
+        out["seconds_since_previous"] = int(seconds)
+        out["days_since_previous"] = round(seconds / 86400, 3)
     return out
 
 
@@ -112,11 +113,12 @@ def _size(n: int | None, *, signed: bool = False) -> str:
     return f"{sign}{n} B"
 
 
-def _span(days: float) -> str:
-    if days >= 1:
-        return f"{days:.1f} days"
-    hours = days * 24
-    return f"{hours:.1f} hours" if hours >= 1 else f"{hours * 60:.0f} minutes"
+def _span(seconds: float) -> str:
+    if seconds >= 86400:
+        return f"{seconds / 86400:.1f} days"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} hours"
+    return f"{seconds / 60:.0f} minutes" if seconds >= 60 else f"{seconds:.0f} seconds"
 
 
 def _print(env_name: str, rep: dict[str, Any], source: str) -> None:
@@ -137,7 +139,7 @@ def _print(env_name: str, rep: dict[str, Any], source: str) -> None:
     console.print(table)
     homes, shared = rep["homes"], rep["shared"]
     since = (
-        f" since {rep['previous_time']} ({_span(rep['days_since_previous'])} earlier)"
+        f" since {rep['previous_time']} ({_span(rep['seconds_since_previous'])} earlier)"
         if rep["previous_time"]
         else " (first measurement: no growth yet)"
     )

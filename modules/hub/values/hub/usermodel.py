@@ -115,6 +115,8 @@ def identity_from_auth_state(
     elif source == "cilogon":
         ident = _cilogon_identity(state, settings)
     elif source == "jwt":
+        ident = _jwt_identity(state, settings)
+    elif source == "jwt":
         ident = _jwt_identity(state)
     else:
         raise SpawnRefused(f"Login source {source!r} is not configured for labs.")
@@ -213,6 +215,22 @@ def _jwt_identity(state: dict[str, Any]) -> Identity:
         gid_of = _as_id(group_id)
         if gid_of is not None:
             ident.groups[gid_of] = f"group {name}"
+    return ident
+
+
+def _jwt_identity(state: dict[str, Any], settings: dict[str, Any]) -> Identity:
+    """The JWT header login (jwtauth.py) verified the token and kept UID, GID and groups."""
+    user = state.get("jwt_user")
+    uid = _as_id(user.get("uid")) if isinstance(user, dict) else None
+    if uid is None:
+        raise SpawnRefused("Your login carries no UID, so no lab can start. Log in again.")
+    gid = _as_id(user.get("gid"))
+    ident = Identity("jwt", uid, uid if gid is None else gid)
+    table = {g["name"]: int(g["gid"]) for g in settings.get("cilogon", {}).get("groups", [])}
+    for name, group_gid in (user.get("groups") or {}).items():
+        resolved = _as_id(group_gid) if group_gid is not None else table.get(name)
+        if resolved is not None:
+            ident.groups[resolved] = f"group {name}"
     return ident
 
 
