@@ -186,10 +186,10 @@ def plot(history: list[dict[str, Any]], rep: dict[str, Any], path: Path) -> None
     plt.close(fig)
 
 
-def _from_cluster(namespace: str, kubeconfig: Path | None, context: str | None) -> list:
+def _from_cluster(namespace: str, kubeconfig: Path | None, context: str | None) -> list[Any]:
     try:
         from kubernetes import client, config
-        from kubernetes.client.rest import ApiException
+        from kubernetes.client.exceptions import ApiException
     except ImportError:
         raise UsageError(
             "reading the cluster needs the kubernetes package; or measure a tree: --home-root DIR"
@@ -207,7 +207,7 @@ def _from_cluster(namespace: str, kubeconfig: Path | None, context: str | None) 
             f"cannot read configmap {namespace}/{CONFIGMAP}: {exc.status} {exc.reason}"
         ) from None
     try:
-        history = json.loads((cm.data or {}).get("usage.json") or "[]")
+        history: list[Any] = json.loads((cm.data or {}).get("usage.json") or "[]")
     except ValueError:
         raise UsageError(f"configmap {namespace}/{CONFIGMAP}: usage.json is not JSON") from None
     return history

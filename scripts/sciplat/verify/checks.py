@@ -84,11 +84,12 @@ def _get(obj: Mapping[str, Any] | None, *path: str, default: Any = None) -> Any:
 
 
 def _name(obj: Mapping[str, Any]) -> str:
-    return _get(obj, "metadata", "name", default="?")
+    return str(_get(obj, "metadata", "name", default="?"))
 
 
 def _labels(obj: Mapping[str, Any]) -> Mapping[str, str]:
-    return _get(obj, "metadata", "labels", default={})
+    labels: Mapping[str, str] = _get(obj, "metadata", "labels", default={})
+    return labels
 
 
 # --------------------------------------------------------------------------------------------
@@ -126,7 +127,7 @@ def check_prepull(
 ) -> CheckResult:
     """Every user node holds every image of the set; the puller's counts are shown beside."""
     images = expected.images
-    rows = []
+    rows: list[dict[str, Any]] = []
     for node in nodes:
         if node_role(node, expected) != "user":
             continue
@@ -546,7 +547,7 @@ def check_cluster(
         record("cluster", dns_path, True, dns_access)
 
     planned = expected_pools(expected)
-    actual = {p.get("name"): p for p in pools}
+    actual: dict[str, Mapping[str, Any]] = {p.get("name") or "": p for p in pools}
     for name, fields in planned.items():
         pool = actual.get(name)
         if pool is None:

@@ -4,6 +4,7 @@ the objects the checks need as plain JSON (no model objects: a 500-node list sta
 from __future__ import annotations
 
 import base64
+import builtins
 import contextlib
 import json
 import os
@@ -141,7 +142,7 @@ class KubeReader:
 
     @property
     def server(self) -> str:
-        return self.api.configuration.host
+        return str(self.api.configuration.host)
 
     def get(self, path: str, query: dict[str, str] | None = None) -> dict[str, Any] | None:
         """The object at `path`, or None when it does not exist (404)."""
@@ -171,7 +172,8 @@ class KubeReader:
             with contextlib.suppress(ValueError, AttributeError):
                 message = json.loads(data).get("message", "")
             raise KubeError(response.status, response.reason or "", message)
-        return json.loads(data)
+        document: dict[str, Any] = json.loads(data)
+        return document
 
     def probe(self) -> dict[str, Any]:
         """The server's version; Unreachable (exit 4) when it is down or refuses the token."""
@@ -213,10 +215,10 @@ class KubeReader:
 
         return load() if fresh else self._once(path, load)
 
-    def nodes(self) -> list[dict[str, Any]]:
+    def nodes(self) -> builtins.list[dict[str, Any]]:
         return self.list("/api/v1/nodes")
 
-    def pods(self) -> list[dict[str, Any]]:
+    def pods(self) -> builtins.list[dict[str, Any]]:
         return self.list(f"/api/v1/namespaces/{quote(self.namespace)}/pods")
 
     def namespaced(self, group: str, kind: str, name: str) -> dict[str, Any] | None:
