@@ -93,9 +93,12 @@ def append(history: list[dict[str, Any]], measurement: dict[str, Any], keep: int
 # --------------------------------------------------------------------------- ConfigMap
 
 
-def _api(method: str, url: str, body: dict | None = None) -> dict[str, Any]:
-    token = (SA_DIR / "token").read_text(encoding="utf-8").strip()
-    context = ssl.create_default_context(cafile=str(SA_DIR / "ca.crt"))
+def _api(method: str, url: str, body: dict | None = None, auth: dict | None = None) -> dict:
+    """A call to the API server with the pod's service account (or the given token and CA)."""
+    auth = auth or {}
+    token_file = auth.get("token_file") or SA_DIR / "token"
+    token = Path(token_file).read_text(encoding="utf-8").strip()
+    context = ssl.create_default_context(cafile=str(auth.get("ca_file") or SA_DIR / "ca.crt"))
     data = None if body is None else json.dumps(body).encode("utf-8")
     request = urllib.request.Request(url, data=data, method=method)
     request.add_header("Authorization", f"Bearer {token}")
@@ -106,7 +109,9 @@ def _api(method: str, url: str, body: dict | None = None) -> dict[str, Any]:
         return json.loads(response.read().decode("utf-8"))
 
 
-def configmap_url(namespace: str, name: str) -> str:
+def configmap_url(namespace: str, name: str, server: str | None = None) -> str:
+    if server:
+        return f"{server.rstrip('/')}/api/v1/namespaces/{namespace}/configmaps/{name}"
     host = os.environ["KUBERNETES_SERVICE_HOST"]
     port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
     if ":" in host:
@@ -114,8 +119,8 @@ def configmap_url(namespace: str, name: str) -> str:
     return f"https://{host}:{port}/api/v1/namespaces/{namespace}/configmaps/{name}"
 
 
-def read_history_configmap(url: str) -> list[dict[str, Any]]:
-    data = _api("GET", url).get("data") or {}
+def read_history_configmap(url: str, auth: dict | None = None) -> list[dict[str, Any]]:
+    data = _api("GET", url, auth=auth).get("data") or {}
     try:
         history = json.loads(data.get("usage.json") or "[]")
     except ValueError:
@@ -123,8 +128,8 @@ def read_history_configmap(url: str) -> list[dict[str, Any]]:
     return history if isinstance(history, list) else []
 
 
-def write_history_configmap(url: str, history: list[dict[str, Any]]) -> None:
-    _api("PATCH", url, {"data": {"usage.json": json.dumps(history, sort_keys=True)}})
+def write_history_configmap(url: str, history: list[dict], auth: dict | None = None) -> None:
+    _api("PATCH", url, {"data": {"usage.json": json.dumps(history, sort_keys=True)}}, auth)
 
 
 # --------------------------------------------------------------------------- command line
@@ -138,12 +143,17 @@ def main(argv: list[str] | None = None) -> int:
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--configmap", help="NAMESPACE/NAME of the ConfigMap to update")
     target.add_argument("--output", type=Path, help="JSON history file to update")
+    parser.add_argument("--server", help="API server URL [default: the cluster's, in a pod]")
+    parser.add_argument("--token-file", help="bearer token [default: the service account's]")
+    parser.add_argument("--ca-file", help="API server CA [default: the service account's]")
     args = parser.parse_args(argv)
     measurement = measure(args.home_root, args.shared_root)
     if args.configmap:
         namespace, _, name = args.configmap.partition("/")
-        url = configmap_url(namespace, name)
-        write_history_configmap(url, append(read_history_configmap(url), measurement, args.keep))
+        url = configmap_url(namespace, name, args.server)
+        auth = {"token_file": args.token_file, "ca_file": args.ca_file}
+        history = read_history_configmap(url, auth)
+        write_history_configmap(url, append(history, measurement, args.keep), auth)
     else:
         history = (
             json.loads(args.output.read_text(encoding="utf-8")) if args.output.is_file() else []
