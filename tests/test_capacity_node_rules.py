@@ -97,3 +97,37 @@ def test_allocatable_is_immutable() -> None:
     assert isinstance(alloc, Allocatable)
     with pytest.raises(dataclasses.FrozenInstanceError):
         alloc.cpu_cores = 99.0  # type: ignore[misc]
+
+
+def test_a_boot_disk_smaller_than_the_os_gives_no_ephemeral_storage() -> None:
+    from sciplat.capacity.node import ephemeral_gib
+
+    assert ephemeral_gib(5.0) == (0.0, 0.0)
+    assert ephemeral_gib(5.75) == (0.0, 0.0)
+    capacity, alloc = ephemeral_gib(10.0)
+    assert capacity == pytest.approx(4.25) and alloc == 0.0  # reserved 5 GiB exceeds it
+
+
+@pytest.mark.parametrize(("ssds", "reserved"), [(1, 50), (2, 75), (3, 100), (4, 100)])
+def test_local_ssd_reservations(ssds: int, reserved: float) -> None:
+    from sciplat.capacity.node import ephemeral_gib
+
+    capacity, alloc = ephemeral_gib(100.0, ssds)
+    assert capacity == 375 * ssds
+    assert alloc == pytest.approx(capacity - reserved - 0.1 * capacity)
+
+
+def test_defaults_are_a_100_gib_boot_disk_without_local_ssd() -> None:
+    machine = machines.lookup("n2-standard-8")
+    assert machine is not None
+    assert allocatable(machine) == allocatable(machine, boot_disk_gib=100.0, local_ssd_count=0)
+    assert allocatable(machine).ephemeral_capacity_gib == pytest.approx(100.0 - 5.75)
+
+
+def test_memory_is_never_negative_on_a_tiny_kernel() -> None:
+    machine = machines.lookup("e2-standard-2")
+    assert machine is not None
+    assert allocatable(machine, kernel_memory=0.1).memory_gib == 0.0
+    assert allocatable(machine, kernel_memory=0.5).memory_gib == pytest.approx(
+        0.5 - 255 / 1024 - 100 / 1024
+    )

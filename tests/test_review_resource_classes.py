@@ -276,6 +276,8 @@ def _pool(per_zone: Any = None, total: Any = None, zones: list[str] | None = Non
         (_pool(per_zone=5), _pool(per_zone=5.0), False),
         (_pool(per_zone=5), _pool(per_zone=4), True),
         (_pool(), _pool(total=3), False),
+        (_pool(per_zone=5, total=0), _pool(per_zone=3, total=0), True),  # 0: total unset
+        (_pool(per_zone=5, zones=[]), _pool(per_zone=4, zones=[]), True),  # no zones listed
     ],
 )
 def test_max_lowered_only_when_the_maximum_drops(before: dict, after: dict, lowered: bool) -> None:
@@ -361,3 +363,20 @@ def test_a_range_written_with_host_bits_still_counts(cidr: str) -> None:
         _rule(ranges=["10.0.0.0/8", cidr]),
     )
     assert (WARNING, "network-widened") in severities(rc)
+
+
+def test_allows_ingress_needs_a_rule() -> None:
+    from sciplat.review.classify import _allows_ingress
+
+    assert _allows_ingress(None) is False
+    assert _allows_ingress("INGRESS") is False
+    assert _allows_ingress({}) is True  # GCP's defaults: an ingress rule
+
+
+def test_a_chart_version_from_nothing_says_none() -> None:
+    rc = change("helm_release", ["update"], {"version": None}, {"version": "4.4.0"})
+    messages = [f.message for f in classify_change(rc) if f.rule == "chart-version"]
+    assert messages == [
+        "Chart version none -> 4.4.0: the hub and proxy restart and the upgrade notes of the "
+        "chart apply."
+    ]
