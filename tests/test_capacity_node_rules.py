@@ -131,3 +131,24 @@ def test_memory_is_never_negative_on_a_tiny_kernel() -> None:
     assert allocatable(machine, kernel_memory=0.5).memory_gib == pytest.approx(
         0.5 - 255 / 1024 - 100 / 1024
     )
+
+
+def test_to_dict_rounds_to_the_documented_places() -> None:
+    figures = Allocatable(
+        cpu_cores=1.234567,
+        memory_gib=2.345678,
+        ephemeral_gib=3.456789,
+        kernel_memory_gib=4.567891,
+        reserved_cpu_cores=0.123456,
+        reserved_memory_gib=0.654321,
+        ephemeral_capacity_gib=5.678912,
+    ).to_dict()
+    assert figures == {
+        "cpu": 1.2346,
+        "memory_gib": 2.346,
+        "ephemeral_gib": 3.46,
+        "kernel_memory_gib": 4.568,
+        "reserved_cpu": 0.1235,
+        "reserved_memory_gib": 0.654,
+        "ephemeral_capacity_gib": 5.68,
+    }

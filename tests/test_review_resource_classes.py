@@ -380,3 +380,25 @@ def test_a_chart_version_from_nothing_says_none() -> None:
         "Chart version none -> 4.4.0: the hub and proxy restart and the upgrade notes of the "
         "chart apply."
     ]
+
+
+def test_an_import_without_changes_is_one_info_finding() -> None:
+    from sciplat.review.plan import parse_plan
+
+    entry = {
+        "address": "google_compute_network.vpc",
+        "mode": "managed",
+        "type": "google_compute_network",
+        "name": "vpc",
+        "change": {
+            "actions": ["no-op"],
+            "before": {"name": "vpc"},
+            "after": {"name": "vpc"},
+            "importing": {"id": "projects/p/global/networks/vpc"},
+        },
+    }
+    (rc,) = parse_plan({"format_version": "1.2", "resource_changes": [entry]}).changes
+    assert severities(rc) == [(INFO, "import")]
+    entry["change"]["importing"] = None
+    (plain,) = parse_plan({"format_version": "1.2", "resource_changes": [entry]}).changes
+    assert classify_change(plain) == []
