@@ -28,7 +28,7 @@ def test_table_shows_binding_constraint_and_cost_lines(capsys: pytest.CaptureFix
     assert "binding: CPU guarantee" in out
     for line in ("user nodes", "boot disks", "local SSD", "Filestore homes", "Cloud NAT"):
         assert line in out
-    assert "$10,043.71" in out
+    assert "$10,582.20" in out
     assert "Scale on paper" in out
     assert "At 10,000 concurrent users" in out
 
@@ -72,7 +72,7 @@ def test_optimize_table_for_people(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0, err
     assert "Optimizer: cheapest machine types for 100 concurrent users" in out
     rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") > 6}
-    assert "n2-standard-8" in rows["configured"] and "$10,043.71" in rows["configured"]
+    assert "n2-standard-8" in rows["configured"] and "$10,582.20" in rows["configured"]
     assert "n2-custom-6-16384" in rows["seed shape"]
     assert "e2-highcpu-16" in rows["#1"] and "pods per node" in rows["#1"]
 
@@ -198,7 +198,7 @@ def test_markdown_has_the_scale_table_and_every_cost_line(
     assert "### Scale on paper" in out
     assert "| hub size | 5,000 |" in out
     assert "- 1,000 concurrent users: first to break: Filestore instance maximum (homes)." in out
-    assert "| **total** |  | **$10,043.71** |  |" in out
+    assert "| **total** |  | **$10,582.20** |  |" in out
     assert "| CPU guarantee | 14 | **binds** |" in out
     # A Markdown table row per cost line, each with a dollar amount.
     rows = [r for r in out.splitlines() if r.startswith("| ") and "-month" in r]

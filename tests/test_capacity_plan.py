@@ -61,10 +61,12 @@ def test_stable_worked_example() -> None:
     assert d["network"]["max_nodes"] == 4087
     assert d["network"]["limited_by"] == "pods_cidr"
     assert d["network"]["services"] == 4096
-    # 9 user nodes x 64 + 3 core nodes x 256 = 1344 addresses: a /21 would do; 12 nodes: /28.
-    assert d["network"]["pod_addresses_planned"] == 1344
-    assert d["network"]["pods_prefix_needed"] == 21
-    assert d["network"]["subnet_prefix_needed"] == 28
+    # 9 user nodes x 64 + 3 core nodes x 256 + 25 dask nodes x 64 = 2944 addresses: a /20 would
+    # do; 37 nodes and 4 reserved addresses: /26.
+    assert [(p["name"], p["max_nodes"]) for p in d["extra_pools"]] == [("dask", 25)]
+    assert d["network"]["pod_addresses_planned"] == 9 * 64 + 3 * 256 + 25 * 64
+    assert d["network"]["pods_prefix_needed"] == 20
+    assert d["network"]["subnet_prefix_needed"] == 26
     lines = {x["item"]: x for x in d["cost"]["lines"]}
     assert lines["user nodes"]["monthly_usd"] == pytest.approx(8 * 0.388472 * 730, abs=0.01)
     assert lines["local SSD"]["monthly_usd"] == pytest.approx(8 * 375 * 0.08)
@@ -231,6 +233,7 @@ def test_out_of_range_users() -> None:
 
 def test_pods_range_too_small_is_refused() -> None:
     env = stable()
+    env["dask"]["enabled"] = False  # user and core nodes only (the dask pool: test_lab_dask)
     # 1024 addresses: 3 core nodes take /24 blocks (768), leaving four /26 blocks for users.
     env["network"]["pods_cidr"] = "10.12.0.0/22"
     with pytest.raises(CapacityError) as info:
@@ -241,6 +244,7 @@ def test_pods_range_too_small_is_refused() -> None:
 
 def test_subnet_too_small_is_refused() -> None:
     env = stable()
+    env["dask"]["enabled"] = False  # user and core nodes only (the dask pool: test_lab_dask)
     env["network"]["subnet_cidr"] = "10.10.0.0/28"  # 16 - 4 reserved = 12 node addresses
     assert plan_capacity(env, users=50).to_dict()["network"]["limited_by"] == "subnet_cidr"
     with pytest.raises(CapacityError) as info:
@@ -274,6 +278,7 @@ def test_explicit_autoscaling_is_kept_and_checked() -> None:
 
 def test_second_user_pool_is_sized_and_reported() -> None:
     env = stable()
+    env["dask"]["enabled"] = False  # user and core nodes only (the dask pool: test_lab_dask)
     big = copy.deepcopy(env["node_pools"]["user"][0])
     big.update(name="user-large", machine_type="n2-highmem-16", spot=True)
     env["node_pools"]["user"].append(big)

@@ -61,6 +61,17 @@ class PoolPlan:
         }
 
 
+def _section(env: dict[str, Any], key: str) -> dict[str, Any]:
+    """A top-level section of `env` with the schema's defaults filled (plans may be made from an
+    environment as written, without defaults)."""
+    from sciplat.config import fill_defaults
+
+    value = env.get(key)
+    if not isinstance(value, dict):
+        value = {}
+    return fill_defaults({key: value}).get(key) or {}
+
+
 def _node_hour_usd(prices: PriceTable, pool: dict[str, Any], path: str) -> float:
     if lookup(str(pool.get("machine_type"))) is None:
         raise CapacityError(
@@ -75,7 +86,9 @@ def _node_hour_usd(prices: PriceTable, pool: dict[str, Any], path: str) -> float
 
 def extra_pools(env: dict[str, Any], prices: PriceTable) -> list[PoolPlan]:
     out = []
-    for i, pool in enumerate(env.get("node_pools", {}).get("extra") or []):
+    pools = env.get("node_pools", {}).get("extra") or []
+    filled = _section({"node_pools": {"extra": pools}}, "node_pools").get("extra") or []
+    for i, pool in enumerate(filled):
         lo, hi = int(pool.get("min_nodes", 0)), int(pool["max_nodes"])
         hours = lo * prices.hours_per_month
         rate = _node_hour_usd(prices, pool, f"node_pools.extra[{i}]")
@@ -107,7 +120,7 @@ def dask_plan(
 ) -> dict[str, Any] | None:
     """The dask pool and its sizing, or None when Dask is off. `daemonsets`: per-node
     (cores, GiB, pods) of the system DaemonSets."""
-    dask = env.get("dask") or {}
+    dask = _section(env, "dask")
     if not dask.get("enabled"):
         return None
     pool = dask["pool"]
@@ -195,7 +208,7 @@ def dask_plan(
 
 def budget_plan(env: dict[str, Any], monthly_usd: float) -> dict[str, Any] | None:
     """The environment's monthly budget, or None when it has none."""
-    budget = env.get("budget") or {}
+    budget = _section(env, "budget")
     if not budget.get("enabled"):
         return None
     margin = float(budget.get("margin_percent", 20))
