@@ -8,7 +8,8 @@ versions of the zero-to-jupyterhub 4.4.0 hub image), not the project's:
 SPEC names the directory laid out as the hub pod's /usr/local/etc/jupyterhub (the chart's
 jupyterhub_config.py and z2jh.py, the release's values and secrets, the extraFiles), the
 identity provider's address (a loopback server the test runs, shaped like GitHub's or CILogon's
-API) and the logins: each an OAuth `code` and the server options to spawn with.
+API), the kubeconfig this script uses in the kubelet's place, and the logins: each an OAuth
+`code` and the server options to spawn with. The Hub itself uses $KUBECONFIG.
 
 For each login the authenticator runs its real OAuth flow (code -> token -> user info -> the
 auth-state hook -> allowed check), the user and auth state go into the Hub's database, and
@@ -79,21 +80,36 @@ async def _serve_ok(sock: socket.socket) -> None:
         await server.serve_forever()
 
 
-async def _play_kubelet(spawner: Any, ip: str, timeout: float = 60.0) -> dict[str, Any] | None:
-    """Wait for the lab pod, then report it running at `ip` as a kubelet would."""
+_KUBELET_API: Any = None
+
+
+async def _kubelet_api(kubeconfig: str) -> Any:
+    """The kubelet's own client (its credentials, not the hub's: the hub may not set status)."""
+    global _KUBELET_API
+    if _KUBELET_API is None:
+        from kubernetes_asyncio import client, config
+
+        api_client = await config.new_client_from_config(config_file=kubeconfig)
+        _KUBELET_API = client.CoreV1Api(api_client)
+    return _KUBELET_API
+
+
+async def _play_kubelet(spawner: Any, ip: str, kubeconfig: str) -> None:
+    """Report each new lab pod running at `ip`, as a kubelet would, until cancelled (a stale pod
+    the hooks remove is not the one to report)."""
     from kubernetes_asyncio.client.rest import ApiException
 
-    api = spawner.api
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        if spawner._spawn_future is not None and spawner._spawn_future.done():
-            return None
+    api = await _kubelet_api(kubeconfig)
+    reported: set[str] = set()
+    while True:
         try:
             pod = await api.read_namespaced_pod(spawner.pod_name, spawner.namespace)
         except ApiException as exc:
             if exc.status != 404:
                 raise
+            await asyncio.sleep(0.2)
+            continue
+        if pod.metadata.uid in reported or pod.metadata.deletion_timestamp is not None:
             await asyncio.sleep(0.2)
             continue
         now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -118,9 +134,13 @@ async def _play_kubelet(spawner: Any, ip: str, timeout: float = 60.0) -> dict[st
                 "containerStatuses": statuses,
             }
         }
-        await api.patch_namespaced_pod_status(spawner.pod_name, spawner.namespace, body)
-        return api.api_client.sanitize_for_serialization(pod)
-    return None
+        try:
+            await api.patch_namespaced_pod_status(spawner.pod_name, spawner.namespace, body)
+        except ApiException as exc:
+            if exc.status not in (404, 409):
+                raise
+            continue
+        reported.add(pod.metadata.uid)
 
 
 async def _login(app: Any, code: str) -> tuple[Any, dict[str, Any]] | tuple[None, str]:
@@ -150,7 +170,7 @@ async def _login(app: Any, code: str) -> tuple[Any, dict[str, Any]] | tuple[None
     return user, authenticated
 
 
-async def _spawn(app: Any, login: dict[str, Any]) -> dict[str, Any]:
+async def _spawn(app: Any, login: dict[str, Any], kubelet_kubeconfig: str) -> dict[str, Any]:
     user, authenticated = await _login(app, login["code"])
     if user is None:
         return {"code": login["code"], "login_error": authenticated}
@@ -165,7 +185,7 @@ async def _spawn(app: Any, login: dict[str, Any]) -> dict[str, Any]:
     server_task = asyncio.ensure_future(_serve_ok(sock))
     spawner = user.get_spawner("", replace_failed=True)
     spawn = asyncio.ensure_future(user.spawn("", options=login.get("options") or {}))
-    kubelet = asyncio.ensure_future(_play_kubelet(spawner, ip))
+    kubelet = asyncio.ensure_future(_play_kubelet(spawner, ip, kubelet_kubeconfig))
     try:
         await asyncio.wait_for(asyncio.shield(spawn), timeout=login.get("timeout", 90))
         result["url"] = spawner.server.url if spawner.server else None
@@ -201,7 +221,7 @@ async def main(spec_path: str) -> int:
     )
     results = []
     for login in spec["logins"]:
-        results.append(await _spawn(app, login))
+        results.append(await _spawn(app, login, spec["kubelet_kubeconfig"]))
         shown = {k: v for k, v in results[-1].items() if not k.startswith("_")}
         _report(shown)
     _report({"spawned": len([r for r in results if r.get("ok")])})
