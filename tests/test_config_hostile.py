@@ -398,6 +398,14 @@ BOUNDARIES = {
     "user boot disk at 100 GiB without local SSD": lambda d: d["node_pools"]["user"][0].update(
         local_ssd_count=0, disk_size_gib=100
     ),
+    "a size whose guarantee equals its limit": lambda d: d["resources"]["sizes"][0].update(
+        cpu_guarantee_cores=d["resources"]["sizes"][0]["cpu_limit_cores"],
+        memory_guarantee_gib=d["resources"]["sizes"][0]["memory_limit_gib"],
+    ),
+    "a size at the per-user limit": lambda d: d["resources"]["sizes"][0].update(
+        cpu_limit_cores=d["resources"]["cpu_limit_cores"],
+        memory_limit_gib=d["resources"]["memory_limit_gib"],
+    ),
     "authorized network of a /8": lambda d: d["cluster"].update(
         authorized_networks=[{"cidr_block": "10.0.0.0/8", "display_name": "x"}]
     ),
@@ -410,6 +418,18 @@ def test_boundary_values_are_accepted(tmp_path: Path, name: str) -> None:
 
 
 JUST_OVER = {
+    "a size over the per-user limit": (
+        lambda d: d["resources"]["sizes"][0].update(
+            cpu_limit_cores=d["resources"]["cpu_limit_cores"] + 0.5
+        ),
+        "resources.sizes[0].cpu_limit_cores",
+    ),
+    "a size's guarantee over its limit": (
+        lambda d: d["resources"]["sizes"][0].update(
+            memory_guarantee_gib=d["resources"]["sizes"][0]["memory_limit_gib"] + 0.5
+        ),
+        "resources.sizes[0].memory_guarantee_gib",
+    ),
     "guarantee over limit (cpu)": (
         lambda d: d["resources"].update(cpu_guarantee_cores=2.01, cpu_limit_cores=2),
         "resources.cpu_guarantee_cores",

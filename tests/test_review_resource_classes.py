@@ -402,3 +402,53 @@ def test_an_import_without_changes_is_one_info_finding() -> None:
     entry["change"]["importing"] = None
     (plain,) = parse_plan({"format_version": "1.2", "resource_changes": [entry]}).changes
     assert classify_change(plain) == []
+
+
+def _labelled_pool(name: str) -> dict:
+    from sciplat.review.classify import POOL_LABEL
+
+    return {"name": name, "node_config": [{"labels": {POOL_LABEL: name}}]}
+
+
+@pytest.mark.parametrize(
+    ("name", "what"), [("dask", "running Dask clusters are lost"), ("viz", "its pods are evicted")]
+)
+@pytest.mark.parametrize(
+    ("actions", "verb"), [(["delete"], "Removes"), (["delete", "create"], "Recreates")]
+)
+def test_extra_pools_warn_by_their_name(
+    name: str, what: str, actions: list[str], verb: str
+) -> None:
+    rc = change("google_container_node_pool", actions, _labelled_pool(name), _labelled_pool(name))
+    (finding,) = classify_change(rc)
+    assert finding.severity == WARNING
+    assert finding.message.startswith(f"{verb} the {name} pool: {what}")
+
+
+def test_a_new_firewall_on_a_private_range_is_not_widening() -> None:
+    rc = change("google_compute_firewall", ["create"], None, _rule(ranges=["10.0.0.0/8"]))
+    assert severities(rc) == [(INFO, "create")]
+    opened = change("google_compute_firewall", ["create"], None, _rule(ranges=["0.0.0.0/0"]))
+    assert classify_change(opened)[0].message.startswith("Widens firewall to 0.0.0.0/0")
+
+
+def test_authorized_networks_widening_names_them() -> None:
+    before = {
+        "master_authorized_networks_config": [{"cidr_blocks": [{"cidr_block": "10.0.0.0/8"}]}]
+    }
+    after = {"master_authorized_networks_config": [{"cidr_blocks": [{"cidr_block": "0.0.0.0/0"}]}]}
+    (finding,) = classify_change(change("google_container_cluster", ["update"], before, after))
+    assert finding.message.startswith("Widens authorized networks to 0.0.0.0/0")
+
+
+def test_chart_rules_apply_to_the_helm_release_only() -> None:
+    pool = change(
+        "google_container_node_pool",
+        ["update"],
+        {"name": "user", "version": "1.33", "values": "a"},
+        {"name": "user", "version": "1.34", "values": "b"},
+    )
+    rules = {f.rule for f in classify_change(pool)}
+    assert "chart-version" not in rules and "hub-restart" not in rules
+    bump = change("helm_release", ["update"], {"version": "4.3.0"}, {"version": "4.4.0"})
+    assert severities(bump) == [(WARNING, "chart-version")]
