@@ -452,3 +452,95 @@ def test_chart_rules_apply_to_the_helm_release_only() -> None:
     assert "chart-version" not in rules and "hub-restart" not in rules
     bump = change("helm_release", ["update"], {"version": "4.3.0"}, {"version": "4.4.0"})
     assert severities(bump) == [(WARNING, "chart-version")]
+
+
+IAM_MESSAGES = [
+    (
+        "google_service_account",
+        ["create"],
+        None,
+        {"account_id": "hub"},
+        "Creates service account hub: a new identity; check the roles it gets.",
+    ),
+    (
+        "google_service_account",
+        ["update"],
+        {"account_id": "hub"},
+        {"account_id": "hub2"},
+        "Updates service account hub2: a new identity; check the roles it gets.",
+    ),
+    (
+        "google_service_account",
+        ["delete"],
+        {"account_id": "hub"},
+        None,
+        "Deletes service account hub: everything running as it loses its access.",
+    ),
+    (
+        "google_service_account",
+        ["delete"],
+        {"account_id": 7},
+        None,
+        "Deletes a service account: everything running as it loses its access.",
+    ),
+    (
+        "google_project_iam_member",
+        ["create"],
+        None,
+        {"role": "roles/viewer", "member": "user:a"},
+        "Grants roles/viewer to user:a: check that it needs exactly this role.",
+    ),
+    (
+        "google_project_iam_member",
+        ["delete"],
+        {"role": "roles/viewer", "member": "user:a"},
+        None,
+        "Revokes roles/viewer from user:a: whatever relied on it loses access.",
+    ),
+    (
+        "google_project_iam_member",
+        ["update"],
+        {"role": "r", "member": "m"},
+        {"role": "roles/editor", "member": "group:g"},
+        "Changes the grant of roles/editor to group:g: check the role and the member.",
+    ),
+    (
+        "google_project_iam_member",
+        ["create"],
+        None,
+        {"role": None, "member": None},
+        "Grants a role to an identity created by this plan: check that it needs exactly this role.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("rtype", "actions", "before", "after", "message"), IAM_MESSAGES)
+def test_iam_messages_say_who_gets_or_loses_what(
+    rtype: str, actions: list[str], before: Any, after: Any, message: str
+) -> None:
+    findings = [f for f in classify_change(change(rtype, actions, before, after))]
+    assert [f.message for f in findings if f.rule == "iam-change"] == [message]
+
+
+@pytest.mark.parametrize(
+    ("actions", "message"),
+    [
+        (["create"], "Created: nothing existing is affected."),
+        (["delete"], "Destroyed: stateless, nothing stored is lost."),
+        (["delete", "create"], "Replaced: stateless, recreated with the same configuration."),
+        (["forget"], "Removed from state only; the real object is left alone."),
+    ],
+)
+def test_info_messages_per_action(actions: list[str], message: str) -> None:
+    before = None if actions == ["create"] else {"a": 1}
+    after = None if actions in (["delete"], ["forget"]) else {"a": 2}
+    findings = classify_change(change("terraform_data", actions, before, after))
+    assert [(f.severity, f.message) for f in findings] == [(INFO, message)]
+
+
+@pytest.mark.parametrize(("n", "text"), [(1, "1 attribute"), (2, "2 attributes")])
+def test_update_info_counts_attributes(n: int, text: str) -> None:
+    before = {f"a{i}": 1 for i in range(n)}
+    after = {f"a{i}": 2 for i in range(n)}
+    (finding,) = classify_change(change("terraform_data", ["update"], before, after))
+    assert finding.message == f"Updated in place ({text})."
