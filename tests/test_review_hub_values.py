@@ -60,6 +60,8 @@ module "values" {
   profiles        = var.inputs.profiles
   images          = var.images
   mirror_prefixes = { "docker.io" = "%s" }
+  home_nfs        = { server = "10.0.0.2", path = "/homes" }
+  shared_nfs      = { server = "10.0.0.3", path = "/shared" }
 }
 
 resource "terraform_data" "hub" {
