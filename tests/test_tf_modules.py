@@ -152,7 +152,7 @@ def test_kubernetes_and_helm_reach_the_cluster_by_its_dns_endpoint() -> None:
 def test_autoscaled_pools_ignore_node_counts() -> None:
     found = resources(REPO_ROOT / "modules/gke")
     pools = {n: b for (t, n), b in found.items() if t == "google_container_node_pool"}
-    assert set(pools) == {"core", "user"}
+    assert set(pools) == {"core", "user", "extra"}
     for name, body in pools.items():
         ignored = body["lifecycle"][0]["ignore_changes"]
         text = " ".join(ignored) if isinstance(ignored, list) else str(ignored)
