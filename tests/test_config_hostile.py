@@ -382,7 +382,17 @@ def test_authorized_networks_must_not_open_the_control_plane(
 # ------------------------------------------------------------------------------ boundaries
 
 
+def _user_node() -> Any:
+    from sciplat.capacity import allocatable, machines
+
+    machine = machines.lookup(raw()["node_pools"]["user"][0]["machine_type"])
+    return allocatable(machine)
+
+
 BOUNDARIES = {
+    "a user's limits equal to a user node's allocatable": lambda d: d["resources"].update(
+        cpu_limit_cores=_user_node().cpu_cores, memory_limit_gib=_user_node().memory_gib
+    ),
     "guarantee equal to limit (cpu)": lambda d: d["resources"].update(
         cpu_guarantee_cores=d["resources"]["cpu_limit_cores"]
     ),
@@ -418,6 +428,14 @@ def test_boundary_values_are_accepted(tmp_path: Path, name: str) -> None:
 
 
 JUST_OVER = {
+    "a user's CPU limit just over a user node's allocatable": (
+        lambda d: d["resources"].update(cpu_limit_cores=_user_node().cpu_cores + 0.01),
+        "node_pools.user[0].machine_type",
+    ),
+    "a user's memory limit just over a user node's allocatable": (
+        lambda d: d["resources"].update(memory_limit_gib=_user_node().memory_gib + 0.01),
+        "node_pools.user[0].machine_type",
+    ),
     "a size over the per-user limit": (
         lambda d: d["resources"]["sizes"][0].update(
             cpu_limit_cores=d["resources"]["cpu_limit_cores"] + 0.5
