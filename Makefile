@@ -17,7 +17,7 @@ PIP_VERSION := 25.3
 HUB_VENV := .venv-hub
 HUB_STAMP := $(HUB_VENV)/.installed
 
-.PHONY: help setup lock hub-venv system-deps test pytest lint ruff fmt fmt-check checkov docs docs-check providers validate \
+.PHONY: help setup lock hub-venv system-deps test pytest lint ruff typecheck fmt fmt-check checkov docs docs-check providers validate \
         tf-test plan apply destroy review verify capacity images render bench clean
 
 help: ## List the targets
@@ -72,11 +72,14 @@ test: setup lint providers pytest validate tf-test ## Run every check: lint, pyt
 pytest: $(STAMP) $(HUB_STAMP) system-deps providers ## Python tests with a coverage report
 	$(BIN)/pytest --cov=sciplat --cov-report=term-missing:skip-covered
 
-lint: ruff fmt-check checkov docs-check ## ruff, terraform fmt -check, checkov, module README tables
+lint: ruff typecheck fmt-check checkov docs-check ## ruff, mypy (strict), terraform fmt -check, checkov, module README tables
 
 ruff: $(STAMP)
 	$(BIN)/ruff check scripts tests benchmarks tools modules/hub
 	$(BIN)/ruff format --check scripts tests benchmarks tools modules/hub
+
+typecheck: $(STAMP) ## mypy, strict, over scripts/sciplat (settings in pyproject.toml)
+	$(BIN)/mypy
 
 fmt: $(STAMP) ## Format Python and Terraform in place
 	$(BIN)/ruff format scripts tests benchmarks tools modules/hub

@@ -45,11 +45,14 @@ def test_hooks_use_the_project_tools_without_network() -> None:
 def test_hooks_cover_make_lint() -> None:
     entries = {h["id"]: h["entry"] for h in hooks()}
     lint = " ".join(
-        line for t in ("ruff", "fmt-check", "checkov", "docs-check") for line in make_recipe(t)
+        line
+        for t in ("ruff", "typecheck", "fmt-check", "checkov", "docs-check")
+        for line in make_recipe(t)
     )
     assert "ruff check" in lint and entries["ruff-check"].startswith(".venv/bin/ruff check")
     assert "ruff format" in lint and entries["ruff-format"] == ".venv/bin/ruff format"
     assert "tf fmt" in lint and "tf fmt" in entries["terraform-fmt"]
+    assert ".venv/bin/mypy" in lint and entries["mypy"] == ".venv/bin/mypy"
     assert "tf-docs --check" in lint and entries["tf-docs"].endswith("tf-docs --check")
     checkov = next(line for line in make_recipe("checkov") if "checkov" in line)
     assert entries["checkov"] == checkov, "the hook runs checkov exactly as make lint does"
