@@ -169,6 +169,11 @@ variable "identity" {
     cilogon_uid_fallback = "hash"
     cilogon_groups       = []
   }
+
+  validation {
+    condition     = var.identity.shared_gid >= 100 && var.identity.reserved_ids_below >= 1 && contains(["hash", "refuse"], var.identity.cilogon_uid_fallback)
+    error_message = "identity needs shared_gid >= 100, reserved_ids_below >= 1 and cilogon_uid_fallback hash or refuse."
+  }
 }
 
 variable "storage_jobs" {

@@ -310,7 +310,12 @@ variable "home_soft_limit_gib" {
 }
 
 variable "usage_configmap" {
-  description = "ConfigMap in the Hub's namespace where the usage job writes its measurements (read at spawn for the soft-limit warning); null = no warning."
+  description = "ConfigMap in the Hub's namespace where the usage job writes its measurements (read at spawn for the soft-limit warning)."
   type        = string
   default     = "sciplat-storage-usage"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$", var.usage_configmap))
+    error_message = "usage_configmap must be a Kubernetes object name."
+  }
 }
