@@ -439,3 +439,49 @@ def test_the_rendered_gateway_config_runs_with_dask_gateway_server(
     assert cluster.idle_timeout == 1800
     assert cluster.worker_extra_pod_config["nodeSelector"] == {"sciplat.io/pool": "dask"}
     assert cluster.image.endswith("/ghcr/dask/dask-gateway:2026.3.0")
+
+
+def _release_change(chart: str, actions: list[str]) -> dict[str, Any]:
+    release = {"name": chart, "chart": chart, "version": "2026.3.0", "values": ["{}"]}
+    after = {**release, "values": ['{"gateway": {"loglevel": "DEBUG"}}']}
+    return {
+        "address": f"module.x.helm_release.{chart.replace('-', '_')}",
+        "mode": "managed",
+        "type": "helm_release",
+        "name": chart,
+        "provider_name": "registry.terraform.io/hashicorp/helm",
+        "change": {
+            "actions": actions,
+            "before": release,
+            "after": None if actions == ["delete"] else after,
+            "after_unknown": {},
+            "before_sensitive": {},
+            "after_sensitive": {},
+        },
+    }
+
+
+def test_the_review_tells_the_dask_release_from_the_hub() -> None:
+    from sciplat.review.classify import BLOCKING, WARNING, classify
+    from sciplat.review.plan import parse_plan
+
+    plan = {
+        "format_version": "1.2",
+        "terraform_version": "1.9.0",
+        "resource_changes": [
+            _release_change("dask-gateway", ["update"]),
+            _release_change("jupyterhub", ["update"]),
+        ],
+    }
+    findings = {(f.address, f.rule): f for f in classify(parse_plan(plan).changes)}
+    dask = findings[("module.x.helm_release.dask_gateway", "dask-gateway-restart")]
+    assert dask.severity == WARNING and "running clusters keep going" in dask.message
+    assert ("module.x.helm_release.dask_gateway", "hub-restart") not in findings
+    assert ("module.x.helm_release.jupyterhub", "hub-restart") in findings
+    gone = {
+        "format_version": "1.2",
+        "terraform_version": "1.9.0",
+        "resource_changes": [_release_change("dask-gateway", ["delete"])],
+    }
+    (finding,) = [f for f in classify(parse_plan(gone).changes) if f.severity == BLOCKING]
+    assert "the Dask gateway" in finding.message and "JupyterHub" not in finding.message

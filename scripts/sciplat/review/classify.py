@@ -138,6 +138,15 @@ def resource_class(resource_type: str) -> str:
     return "unknown"
 
 
+def _is_dask_release(change: ResourceChange) -> bool:
+    """A dask-gateway release (modules/dask), by its chart, before or after the change."""
+    for state in (change.before, change.after):
+        chart = _get(state, "chart")
+        if isinstance(chart, str) and chart.rstrip("/").endswith("dask-gateway"):
+            return True
+    return False
+
+
 def why_data(resource_type: str) -> str | None:
     """Why destroying this type loses data, or None when it is not known to hold data."""
     kind = base_type(resource_type)
@@ -310,6 +319,12 @@ def classify_change(change: ResourceChange) -> list[Finding]:
     addr = change.address
     findings: list[Finding] = []
     why_stateful = why_data(kind)
+    dask = kind == "helm_release" and _is_dask_release(change)
+    if dask:
+        why_stateful = (
+            "it is the Dask gateway: uninstalling it stops every running Dask cluster "
+            "(labs and the hub keep running)"
+        )
 
     recreated = change.action in ("delete", "replace")
     if (
@@ -435,7 +450,17 @@ def classify_change(change: ResourceChange) -> list[Finding]:
     if _IAM.match(change.type) and change.action != "read":
         findings.append(Finding(WARNING, addr, "iam-change", _iam_message(change)))
 
-    if kind == "helm_release" and change.action == "update":
+    if dask and change.action == "update":
+        findings.append(
+            Finding(
+                WARNING,
+                addr,
+                "dask-gateway-restart",
+                "Changes the Dask gateway's release: the gateway restarts and new limits apply "
+                "to new clusters; running clusters keep going.",
+            )
+        )
+    elif kind == "helm_release" and change.action == "update":
         paths = {a.path for a in change.attributes}
         old, new = _get(change.before, "version"), _get(change.after, "version")
         if "version" in paths and old != new:
