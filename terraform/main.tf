@@ -106,14 +106,33 @@ module "registry_mirror" {
   depends_on = [google_project_service.apis]
 }
 
+# The cloud side of the Hub lives here, so modules/hub needs only the kubernetes and helm providers
+# (and can be applied to any cluster): the OAuth client secret from Secret Manager, and a stable
+# address for the proxy so the domain's DNS record survives reinstalls.
+data "google_secret_manager_secret_version" "oauth" {
+  count = var.hub.auth.type == "jwt" ? 0 : 1 # JWT login has no client secret
+
+  project = var.project_id
+  secret  = var.hub.auth.client_secret_secret
+}
+
+resource "google_compute_address" "proxy" {
+  project      = var.project_id
+  region       = var.region
+  name         = "${var.hub.namespace}-proxy-${substr(sha1(var.hub.domain), 0, 8)}"
+  address_type = "EXTERNAL"
+  network_tier = "PREMIUM"
+  labels       = var.labels
+}
+
 module "hub" {
   source = "../modules/hub"
 
-  project_id          = var.project_id
-  region              = var.region
   namespace           = var.hub.namespace
   labels              = var.labels
   domain              = var.hub.domain
+  load_balancer_ip    = google_compute_address.proxy.address
+  oauth_client_secret = var.hub.auth.type == "jwt" ? null : data.google_secret_manager_secret_version.oauth[0].secret_data
   chart_version       = var.hub.chart_version
   auth                = var.hub.auth
   culling             = var.hub.culling

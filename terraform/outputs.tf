@@ -43,7 +43,7 @@ output "hub_url" {
 
 output "proxy_ip" {
   description = "Reserved address of the Hub's proxy; the domain's DNS A record points here."
-  value       = module.hub.proxy_ip
+  value       = google_compute_address.proxy.address
 }
 
 output "image_refs" {

@@ -10,15 +10,15 @@ terraform {
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = "7.46.1"
+      version = "7.45.0"
     }
     kubernetes = {
       source  = "hashicorp/kubernetes"
-      version = "3.4.0"
+      version = "3.2.1"
     }
     helm = {
       source  = "hashicorp/helm"
-      version = "3.3.0"
+      version = "3.1.2"
     }
   }
 }

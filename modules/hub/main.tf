@@ -4,38 +4,33 @@
 locals {
   storage_class = "sciplat-nfs"
   oauth         = var.auth.type != "jwt"
-  read_secret   = local.oauth && nonsensitive(var.oauth_client_secret == null)
-  client_secret = local.read_secret ? data.google_secret_manager_secret_version.oauth[0].secret_data : coalesce(var.oauth_client_secret, "unused")
   authenticator = var.auth.type == "github" ? "GitHubOAuthenticator" : "CILogonOAuthenticator"
 
   volumes = {
     home   = var.home_nfs
     shared = var.shared_nfs
   }
+
+  # A local chart directory (tests, offline) or the chart repository (production).
+  chart = var.chart_path == null ? "jupyterhub" : var.chart_path
 }
 
-data "google_secret_manager_secret_version" "oauth" {
-  count = local.read_secret ? 1 : 0
+# The proxy's auth token, generated once and kept in state. When the chart generates it instead,
+# the first upgrade after an install changes the proxy's pod template, which restarts the proxy and
+# drops every user's route until the hub re-adds them. Two UUIDs give 244 random bits.
+resource "terraform_data" "proxy_token" {
+  input = sha256("${uuid()}${uuid()}")
 
-  project = var.project_id
-  secret  = var.auth.client_secret_secret
-}
-
-# A stable address for the proxy so the domain's DNS record survives reinstalls.
-resource "google_compute_address" "proxy" {
-  project      = var.project_id
-  region       = var.region
-  name         = "${var.namespace}-proxy-${substr(sha1(var.domain), 0, 8)}"
-  address_type = "EXTERNAL"
-  network_tier = "PREMIUM"
-  labels       = var.labels
+  lifecycle {
+    ignore_changes = [input]
+  }
 }
 
 module "values" {
   source = "./values"
 
   domain           = var.domain
-  load_balancer_ip = google_compute_address.proxy.address
+  load_balancer_ip = var.load_balancer_ip
   auth = {
     type                 = var.auth.type
     github_organizations = var.auth.github_organizations
@@ -105,8 +100,12 @@ resource "kubernetes_persistent_volume_claim_v1" "nfs" {
     storage_class_name = local.storage_class
     volume_name        = kubernetes_persistent_volume_v1.nfs[each.key].metadata[0].name
 
+    # A claim on a static volume cannot be resized ("only dynamically provisioned pvc can be
+    # resized"), and it need not be: it binds to the named volume whatever the volume's size, and
+    # the volume's capacity (which tracks the Filestore share) is updated in place. A fixed small
+    # request keeps capacity changes to the volume alone.
     resources {
-      requests = { storage = "${each.value.capacity_gib}Gi" }
+      requests = { storage = "1Gi" }
     }
   }
 
@@ -116,22 +115,29 @@ resource "kubernetes_persistent_volume_claim_v1" "nfs" {
 resource "helm_release" "hub" {
   name       = "jupyterhub"
   namespace  = kubernetes_namespace_v1.hub.metadata[0].name
-  repository = var.chart_repository
-  chart      = "jupyterhub"
+  repository = var.chart_path == null ? var.chart_repository : null
+  chart      = local.chart
   version    = var.chart_version
 
-  # First installs pull multi-GB lab images on fresh nodes; a failed upgrade rolls back.
+  # First installs pull multi-GB lab images on fresh nodes; a failed upgrade rolls back. Without
+  # waiting (a control plane with no nodes to run pods) there is nothing to roll back to.
   timeout         = var.helm_timeout_seconds
-  atomic          = true
-  cleanup_on_fail = true
-  wait            = true
+  atomic          = var.helm_wait
+  cleanup_on_fail = var.helm_wait
+  wait            = var.helm_wait
   max_history     = 10
 
   values = [yamlencode(module.values.values)]
 
-  # The OAuth client secret; JWT login has none.
-  set_sensitive = local.oauth ? [{
-    name  = "hub.config.${local.authenticator}.client_secret"
-    value = local.client_secret
-  }] : []
+  # The proxy's token, and the OAuth client secret (JWT login has none).
+  set_sensitive = concat(
+    [{
+      name  = "proxy.secretToken"
+      value = terraform_data.proxy_token.output
+    }],
+    local.oauth ? [{
+      name  = "hub.config.${local.authenticator}.client_secret"
+      value = var.oauth_client_secret
+    }] : [],
+  )
 }

@@ -8,11 +8,6 @@ output "hub_url" {
   value       = "https://${var.domain}/"
 }
 
-output "proxy_ip" {
-  description = "Reserved address of the proxy: point the domain's DNS A record here."
-  value       = google_compute_address.proxy.address
-}
-
 output "release" {
   description = "Helm release name and chart version."
   value       = "${helm_release.hub.name} (jupyterhub ${helm_release.hub.version})"

@@ -1,23 +1,3 @@
-variable "project_id" {
-  description = "Google Cloud project (Secret Manager secrets and the proxy's reserved address)."
-  type        = string
-
-  validation {
-    condition     = length(var.project_id) >= 6
-    error_message = "project_id must be a Google Cloud project id."
-  }
-}
-
-variable "region" {
-  description = "Region of the proxy's reserved address."
-  type        = string
-
-  validation {
-    condition     = can(regex("^[a-z]+-[a-z]+[0-9]+$", var.region))
-    error_message = "region must look like us-central1."
-  }
-}
-
 variable "namespace" {
   description = "Kubernetes namespace of the Hub, the proxy and the labs."
   type        = string
@@ -30,7 +10,7 @@ variable "namespace" {
 }
 
 variable "labels" {
-  description = "Labels for the namespace and the reserved address."
+  description = "Labels for the namespace."
   type        = map(string)
   default     = {}
 
@@ -61,6 +41,17 @@ variable "chart_repository" {
   }
 }
 
+variable "chart_path" {
+  description = "A local directory holding the zero-to-jupyterhub chart, used instead of chart_repository (offline work and tests); null = the repository."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.chart_path == null || try(trimspace(var.chart_path) != "", false)
+    error_message = "chart_path must be a directory path or null."
+  }
+}
+
 variable "chart_version" {
   description = "Exact zero-to-jupyterhub chart version."
   type        = string
@@ -80,6 +71,23 @@ variable "helm_timeout_seconds" {
   validation {
     condition     = var.helm_timeout_seconds >= 300
     error_message = "helm_timeout_seconds must be at least 300."
+  }
+}
+
+variable "helm_wait" {
+  description = "Wait for the release's pods to be ready (and roll back a failed upgrade); false only where no node runs pods, such as a local control plane."
+  type        = bool
+  default     = true
+}
+
+variable "load_balancer_ip" {
+  description = "Reserved external address of the proxy's load balancer (the root reserves it, so DNS outlives reinstalls); null = an ephemeral address."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.load_balancer_ip == null || can(cidrhost("${var.load_balancer_ip}/32", 0))
+    error_message = "load_balancer_ip must be an IPv4 address or null."
   }
 }
 
@@ -112,10 +120,15 @@ variable "auth" {
 }
 
 variable "oauth_client_secret" {
-  description = "The OAuth client secret itself, for runs without Secret Manager access (set TF_VAR_oauth_client_secret, never a tfvars file); null = read auth.client_secret_secret from Secret Manager."
+  description = "The OAuth client secret (the root reads it from Secret Manager); null only for JWT login, which has none."
   type        = string
   default     = null
   sensitive   = true
+
+  validation {
+    condition     = var.auth.type == "jwt" || try(length(var.oauth_client_secret) > 0, false)
+    error_message = "oauth_client_secret is required for GitHub and CILogon login."
+  }
 }
 
 variable "culling" {

@@ -2,10 +2,6 @@ terraform {
   required_version = ">= 1.9"
 
   required_providers {
-    google = {
-      source  = "hashicorp/google"
-      version = ">= 7.0, < 8.0"
-    }
     kubernetes = {
       source  = "hashicorp/kubernetes"
       version = ">= 3.0, < 4.0"

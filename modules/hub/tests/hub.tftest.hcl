@@ -1,32 +1,22 @@
-# Plan-level behaviour of the hub module against the google, kubernetes and helm providers'
-# schemas (mocked). The Helm values are decoded and asserted field by field.
+# Plan-level behaviour of the hub module against the kubernetes and helm providers' schemas
+# (mocked). The Helm values are decoded and asserted field by field. The module is also applied for
+# real to a local control plane by the pytest suite (tests/test_hub_live.py).
 
-mock_provider "google" {}
 mock_provider "kubernetes" {}
 mock_provider "helm" {}
 
-# The proxy's address feeds the values; make it known at plan time so they can be decoded.
-override_resource {
-  target          = google_compute_address.proxy
-  override_during = plan
-  values = {
-    address = "203.0.113.10"
-  }
-}
-
 variables {
-  project_id = "sciplat-test"
-  region     = "us-central1"
-  namespace  = "hub"
-  domain     = "test.sciplat.example.org"
-  labels     = { environment = "test" }
+  namespace           = "hub"
+  load_balancer_ip    = "203.0.113.10"
+  oauth_client_secret = "not-a-secret"
+  domain              = "test.sciplat.example.org"
+  labels              = { environment = "test" }
   auth = {
     type                 = "github"
     github_organizations = ["sciplat-users"]
     cilogon_idps         = []
     admin_users          = ["platform-admin"]
     client_id            = "sciplat-test-oauth"
-    client_secret_secret = "sciplat-test-oauth-client-secret"
   }
   culling = { enabled = true, timeout_seconds = 3600, max_age_seconds = 0, every_seconds = 300 }
   lab     = { uid_gid_source = "identity_provider", default_url = "/lab", start_timeout_seconds = 600 }
@@ -254,7 +244,6 @@ run "cilogon_auth" {
       cilogon_idps         = ["https://idp.example.org/idp/shibboleth"]
       admin_users          = ["platform-admin@example.org"]
       client_id            = "cilogon:/client_id/1234"
-      client_secret_secret = "sciplat-test-cilogon-secret"
     }
   }
 
@@ -282,7 +271,6 @@ run "rejects_unknown_auth_type" {
       cilogon_idps         = []
       admin_users          = []
       client_id            = "x"
-      client_secret_secret = "x"
     }
   }
 

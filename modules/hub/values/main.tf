@@ -62,12 +62,32 @@ locals {
     }
   }]
 
-  # The continuous puller pulls exactly the image set. The chart joins name and tag with ":", so a
-  # digest rides in the tag (repo:tag@sha256:...), which the runtime resolves by digest.
+  # The continuous puller pulls singleuser.image (the default image) and these: together exactly
+  # the image set, each image once. The chart joins name and tag with ":", so a digest rides in the
+  # tag (repo:tag@sha256:...), which the runtime resolves by digest.
   pre_pull = { for idx, i in local.images : "image-${idx}" => {
     name = i.name
     tag  = i.digest == null ? i.tag : "${i.tag}@${i.digest}"
-  } }
+  } if idx != local.default_image.index }
+
+  # The chart's own images, by upstream reference (tags stay the chart's, pinned by its version),
+  # rewritten to the mirror when it mirrors their registry: no pull of the Hub's own parts goes
+  # through NAT to a rate-limited upstream. Docker Hub names without a host are docker.io/library/.
+  chart_images = {
+    hub            = "quay.io/jupyterhub/k8s-hub"
+    chp            = "quay.io/jupyterhub/configurable-http-proxy"
+    traefik        = "docker.io/library/traefik"
+    secret_sync    = "quay.io/jupyterhub/k8s-secret-sync"
+    network_tools  = "quay.io/jupyterhub/k8s-network-tools"
+    user_scheduler = "registry.k8s.io/kube-scheduler"
+    pause          = "registry.k8s.io/pause"
+    image_awaiter  = "quay.io/jupyterhub/k8s-image-awaiter"
+  }
+  chart_image = { for k, ref in local.chart_images : k => (
+    contains(keys(var.mirror_prefixes), split("/", ref)[0])
+    ? "${var.mirror_prefixes[split("/", ref)[0]]}/${join("/", slice(split("/", ref), 1, length(split("/", ref))))}"
+    : ref
+  ) }
 
   # Only the configured authenticator's section is emitted.
   authenticator = merge(
@@ -229,6 +249,7 @@ locals {
           enable_auth_state = true
         }
       }, local.authenticator)
+      image        = { name = local.chart_image.hub }
       nodeSelector = local.core_nodes
       # The requests the capacity plan reserves for the hub on the core pool (planner data:
       # core_workloads in the capacity overheads); the chart's defaults request nothing.
@@ -258,11 +279,13 @@ locals {
         letsencrypt = { contactEmail = local.contact_email }
       }
       chp = {
+        image         = { name = local.chart_image.chp }
         networkPolicy = { egress = local.to_labs }
         nodeSelector  = local.core_nodes
         resources     = { requests = { cpu = "200m", memory = "512Mi" } }
       }
-      traefik = { nodeSelector = local.core_nodes }
+      traefik    = { image = { name = local.chart_image.traefik }, nodeSelector = local.core_nodes }
+      secretSync = { image = { name = local.chart_image.secret_sync } }
     }
 
     singleuser = merge({
@@ -270,6 +293,7 @@ locals {
         name = local.default_image.name
         tag  = local.default_image.digest == null ? local.default_image.tag : "${local.default_image.tag}@${local.default_image.digest}"
       }
+      networkTools             = { image = { name = local.chart_image.network_tools } }
       nodeSelector             = local.user_nodes
       defaultUrl               = var.lab.default_url
       startTimeout             = var.lab.start_timeout_seconds
@@ -310,9 +334,9 @@ locals {
     }, local.notebooks_values)
 
     scheduling = {
-      userScheduler   = { enabled = true, nodeSelector = local.core_nodes }
+      userScheduler   = { enabled = true, nodeSelector = local.core_nodes, image = { name = local.chart_image.user_scheduler } }
       podPriority     = { enabled = true }
-      userPlaceholder = { enabled = true, replicas = 0 }
+      userPlaceholder = { enabled = true, replicas = 0, image = { name = local.chart_image.pause } }
       corePods        = { nodeAffinity = { matchNodePurpose = "require" } }
       userPods        = { nodeAffinity = { matchNodePurpose = "require" } }
     }
@@ -320,8 +344,9 @@ locals {
     prePuller = {
       # The hook puller would hold every upgrade until all nodes pulled all images; the continuous
       # puller warms new nodes instead.
-      hook                  = { enabled = false }
+      hook                  = { enabled = false, image = { name = local.chart_image.image_awaiter } }
       continuous            = { enabled = true }
+      pause                 = { image = { name = local.chart_image.pause } }
       pullProfileListImages = false
       extraImages           = local.pre_pull
     }

@@ -168,18 +168,10 @@ run "hub_values_match_the_environment" {
     source = "../modules/hub"
   }
 
-  override_resource {
-    target          = google_compute_address.proxy
-    override_during = plan
-    values = {
-      address = "203.0.113.10"
-    }
-  }
-
   variables {
-    project_id          = var.project_id
-    region              = var.region
     namespace           = var.hub.namespace
+    load_balancer_ip    = "203.0.113.10"
+    oauth_client_secret = "not-a-secret"
     labels              = var.labels
     domain              = var.hub.domain
     chart_version       = var.hub.chart_version
