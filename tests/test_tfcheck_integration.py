@@ -1,22 +1,20 @@
-"""Integration tests of sciplat.tfcheck with the real terraform binary and the provider
-stand-ins (built on first use; later runs reuse the cache).
+"""Integration tests of sciplat.tfcheck with real Terraform and the real providers (from the
+registry, or built from their released sources on first use; later runs reuse the cache).
 
-They show that `tf-validate` fails with Terraform's own diagnostic on a broken copy of a module,
-and that the terraform test suites fail when a module's behaviour changes."""
+They show that `tf-validate` fails with Terraform's own diagnostic, or the provider's own
+validation message, on a broken copy of a module, and that the terraform test suites fail when a
+module's behaviour changes."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from sciplat import tfcheck
-from tests.conftest import require_or_skip
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -25,8 +23,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def providers() -> tfcheck.ProvidersResult:
-    if shutil.which("terraform") is None and shutil.which("tofu") is None:
-        require_or_skip("no terraform binary on PATH")
     return tfcheck.ensure_providers(quiet=True)
 
 
@@ -44,31 +40,39 @@ def _replace_once(path: Path, old: str, new: str) -> int:
     return text.count("\n", 0, at) + 1
 
 
-def test_stand_in_schemas_are_the_published_ones(providers: tfcheck.ProvidersResult) -> None:
-    if providers.mode != "standin":
-        pytest.skip("the registry answers: real providers, no stand-ins")
-    paths = {p["source"]: Path(p["path"]) for p in providers.providers}
-    google = json.loads((paths["hashicorp/google"] / "schema.json").read_text())
-    assert google["provider_version"] == tfcheck.load_manifest()["hashicorp/google"].version
-    cluster = google["resource_schemas"]["google_container_cluster"]["block"]
-    assert cluster["attributes"]["deletion_protection"] == {"type": "bool", "optional": True}
-    assert cluster["attributes"]["endpoint"] == {"type": "string", "computed": True}
-    assert cluster["block_types"]["node_config"]["max_items"] == 1
-    policy = cluster["block_types"]["maintenance_policy"]["block"]
-    assert policy["block_types"]["maintenance_exclusion"]["nesting_mode"] == "set"
-    helm = json.loads((paths["hashicorp/helm"] / "schema.json").read_text())
-    release = helm["resource_schemas"]["helm_release"]["block"]["attributes"]
-    assert release["set"]["nested_type"]["nesting_mode"] == "list"
-    assert release["chart"] == {"type": "string", "required": True}
-    kubernetes = helm["provider"]["block"]["attributes"]["kubernetes"]
-    assert kubernetes["nested_type"]["nesting_mode"] == "single"
-    out = subprocess.run(
-        [str(paths["hashicorp/google"] / "terraform-provider-google"), "--summary"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert re.match(r"registry\.terraform\.io/hashicorp/google: \d{4} resources", out)
+def test_terraform_installs_exactly_the_pinned_providers(
+    providers: tfcheck.ProvidersResult,
+) -> None:
+    """A plain `terraform init` (through the CLI config when offline) installs the versions
+    tools/providers/providers.json pins, and records them in the dependency lock file."""
+    root = REPO_ROOT / "terraform"
+    tf = tfcheck._prepare_dir(root, providers)
+    out = tf.run(["version", "-json"], stream=False).stdout
+    installed = json.loads(out)["provider_selections"]
+    manifest = tfcheck.load_manifest()
+    for source in ("hashicorp/google", "hashicorp/helm", "hashicorp/kubernetes"):
+        assert installed[f"registry.terraform.io/{source}"] == manifest[source].version
+    lock = (root / ".terraform.lock.hcl").read_text(encoding="utf-8")
+    assert 'provider "registry.terraform.io/hashicorp/google"' in lock
+    assert f'version     = "{manifest["hashicorp/google"].version}"' in lock
+
+
+def test_a_value_only_the_provider_rejects_fails_validate_with_its_message(
+    providers: tfcheck.ProvidersResult, tmp_path: Path, run_cli
+) -> None:
+    """No schema knows the pattern of a service account id; the google provider's own validation
+    does, and validate reports its message at the file and line."""
+    module = _copy_module("gke", tmp_path)
+    text = (module / "main.tf").read_text(encoding="utf-8")
+    found = re.search(r"account_id\s*=\s*[^\n]+", text)
+    assert found, "the gke module creates a node service account"
+    line = _replace_once(module / "main.tf", found.group(0), 'account_id   = "Nodes_Of_Sciplat"')
+    result = run_cli("tf-validate", str(module))
+    assert result.code == 1, result.out
+    flat = " ".join(result.err.split())
+    assert f"main.tf:{line}:" in flat
+    assert "Nodes_Of_Sciplat" in flat and "account_id" in flat
+    assert "Traceback" not in result.err
 
 
 def test_validate_passes_on_the_shipped_code(providers: tfcheck.ProvidersResult) -> None:
@@ -123,8 +127,6 @@ def test_unknown_resource_type_fails(providers: tfcheck.ProvidersResult, tmp_pat
 def test_invalid_enum_value_fails_validate_with_the_provider_message(
     providers: tfcheck.ProvidersResult, tmp_path: Path, run_cli
 ) -> None:
-    if providers.mode != "standin":
-        pytest.skip("the registry answers: the real provider validates")
     module = _copy_module("registry-mirror", tmp_path)
     line = _replace_once(module / "main.tf", '"REMOTE_REPOSITORY"', '"REMOTE"')
     result = run_cli("tf-validate", str(module))
@@ -169,16 +171,16 @@ def test_suite_passes_on_an_unchanged_copy(
     assert result.passed == runs
 
 
-def test_providers_command_reports_the_stand_ins(
-    providers: tfcheck.ProvidersResult, run_cli
-) -> None:
+def test_providers_command_reports_the_builds(providers: tfcheck.ProvidersResult, run_cli) -> None:
     result = run_cli("providers", "--json")
     assert result.code == 0, result.err
     data = json.loads(result.out)
     assert data["mode"] == providers.mode
-    if data["mode"] == "standin":
+    if data["mode"] == "local":
         assert Path(data["cli_config"]).is_file()
         assert {p["source"] for p in data["providers"]} >= {"hashicorp/google", "hashicorp/helm"}
+        for item in data["providers"]:
+            assert Path(item["path"]).name.endswith(f"_v{item['version']}")
 
 
 def test_tf_test_command_runs_a_module_suite(providers: tfcheck.ProvidersResult, run_cli) -> None:
@@ -200,52 +202,3 @@ def test_tf_test_command_fails_on_a_broken_copy(
     assert result.code == 1
     assert "terraform test failed in:" in result.err
     assert "reach Google APIs privately" in " ".join(result.err.split())
-
-
-def test_stand_in_go_unit_tests_pass() -> None:
-    go = shutil.which("go")
-    if go is None:
-        require_or_skip("no Go toolchain on PATH")
-    proc = subprocess.run(
-        [go, "test", "./standin"],
-        cwd=tfcheck.TOOLS_DIR,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "auto"},
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
-def test_stand_in_binary_serves_the_schema_beside_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if shutil.which("go") is None:
-        require_or_skip("no Go toolchain on PATH")
-    monkeypatch.setenv("SCIPLAT_PROVIDER_CACHE", str(tmp_path / "cache"))
-    binary = tfcheck.build_standin_binary(quiet=True)
-    assert binary.is_file() and binary.parent.parent.name == "standin"
-    assert tfcheck.build_standin_binary(quiet=True) == binary, "built once per source version"
-    provider = tmp_path / "acme"
-    provider.mkdir()
-    shutil.copy2(binary, provider / "terraform-provider-acme")
-    schema = {
-        "address": "registry.terraform.io/acme/widgets",
-        "provider": {"version": 0, "block": {}},
-        "resource_schemas": {
-            "acme_widget": {"version": 0, "block": {"attributes": {"n": {"type": "string"}}}}
-        },
-        "data_source_schemas": {},
-    }
-    (provider / "schema.json").write_text(json.dumps(schema))
-    out = subprocess.run(
-        [str(provider / "terraform-provider-acme"), "--summary"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert out.strip() == "registry.terraform.io/acme/widgets: 1 resources, 0 data sources"
-    (provider / "schema.json").write_text("{not json")
-    bad = subprocess.run(
-        [str(provider / "terraform-provider-acme"), "--summary"], capture_output=True, text=True
-    )
-    assert bad.returncode == 1 and "schema-only provider:" in bad.stderr

