@@ -18,7 +18,8 @@ HUB_VENV := .venv-hub
 HUB_STAMP := $(HUB_VENV)/.installed
 
 .PHONY: help setup lock hub-venv system-deps test pytest lint ruff typecheck fmt fmt-check checkov docs docs-check providers validate \
-        tf-test plan apply destroy review verify capacity images render bench clean
+        tf-test plan apply destroy review verify capacity images render bench clean \
+        tools chart-check cluster-up cluster-down hub-local hub-values
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -64,15 +65,33 @@ hub-venv: $(HUB_STAMP) ## The Hub's Python (JupyterHub, KubeSpawner, OAuthentica
 setup: $(STAMP) $(CHECKOV) $(HUB_STAMP) system-deps ## Create .venv and install everything pinned (Python deps, Terraform, checkov, test servers)
 	@$(SCIPLAT) terraform-info
 
-system-deps: ## Debian packages the integration tests use (a container registry, skopeo); idempotent
+system-deps: ## Debian packages the integration tests use (a container registry, skopeo, etcd); idempotent
 	@bash scripts/system-deps.sh
 
 test: setup lint providers pytest validate tf-test ## Run every check: lint, pytest with coverage, terraform validate and test
 
-pytest: $(STAMP) $(HUB_STAMP) system-deps providers ## Python tests with a coverage report
+pytest: $(STAMP) $(HUB_STAMP) system-deps providers tools ## Python tests with a coverage report (and a local control plane)
 	$(BIN)/pytest --cov=sciplat --cov-report=term-missing:skip-covered
 
-lint: ruff typecheck fmt-check checkov docs-check ## ruff, mypy (strict), terraform fmt -check, checkov, module README tables
+lint: ruff typecheck fmt-check checkov docs-check chart-check ## ruff, mypy (strict), terraform fmt -check, checkov, module README tables, helm lint/template
+
+tools: $(STAMP) ## Build (or reuse) kube-apiserver, kube-controller-manager, kubectl and helm from tools/
+	$(BIN)/python -m tests.harness.tools
+
+chart-check: $(STAMP) tools ## helm lint and helm template of the Hub's chart with every environment's values
+	$(BIN)/python -m tests.harness.chartcheck
+
+cluster-up: $(STAMP) system-deps tools ## Start (or reuse) a local control plane under build/cluster; prints its kubeconfig
+	$(BIN)/python -m tests.harness.controlplane up
+
+cluster-down: $(STAMP) ## Stop the local control plane and remove its files
+	$(BIN)/python -m tests.harness.controlplane down
+
+hub-local: $(STAMP) system-deps tools providers ## Apply the Hub of ENV to the local control plane (real providers, released chart)
+	$(BIN)/python -m tests.harness.hub $(ENV)
+
+hub-values: $(STAMP) ## Print the exact Helm values of ENV's Hub release (secrets masked)
+	$(SCIPLAT) hub-values $(ENV)
 
 ruff: $(STAMP)
 	$(BIN)/ruff check scripts tests benchmarks tools modules/hub
@@ -97,7 +116,7 @@ docs: $(STAMP) ## Regenerate the module README input/output tables
 docs-check: $(STAMP)
 	$(SCIPLAT) tf-docs --check
 
-providers: $(STAMP) ## Build the Terraform providers offline (only when the registry is unreachable)
+providers: $(STAMP) ## Build the Terraform providers from source (only when the registry is unreachable)
 	$(SCIPLAT) providers
 
 validate: providers ## terraform validate the root and every module

@@ -3,6 +3,7 @@
 #   docker-registry  a real container registry (Docker Registry HTTP API v2) on loopback
 #   skopeo           the peer the image benchmark compares against
 #   htpasswd         (apache2-utils) bcrypt password files for the registry's basic auth
+#   etcd             (etcd-server) the store of the local Kubernetes control plane
 # Idempotent: does nothing when every command is already on PATH; runs `apt-get update` only
 # when something is missing. Needs root (CI runs as root) or sudo.
 set -euo pipefail
@@ -11,6 +12,7 @@ declare -A PACKAGE_FOR=(
   [docker-registry]=docker-registry
   [skopeo]=skopeo
   [htpasswd]=apache2-utils
+  [etcd]=etcd-server
 )
 
 missing=()
@@ -21,7 +23,7 @@ for cmd in "${!PACKAGE_FOR[@]}"; do
 done
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  echo "system-deps: docker-registry, skopeo and htpasswd are present"
+  echo "system-deps: docker-registry, skopeo, htpasswd and etcd are present"
   exit 0
 fi
 
@@ -45,8 +47,8 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 
-# The Debian package starts its own service on :5000 where an init system runs; the tests
-# start their own registry on a free port, so a packaged service is not needed.
+# The Debian packages start their own services (a registry on :5000, etcd on :2379) where an init
+# system runs; the tests start their own on free ports, so packaged services are not needed.
 for cmd in "${!PACKAGE_FOR[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || {
     echo "system-deps: $cmd still missing after install" >&2

@@ -92,3 +92,51 @@ def mirror_prefixes(tfvars: dict) -> dict[str, str]:
         u["registry"]: f"{tfvars['region']}-docker.pkg.dev/{tfvars['project_id']}/{u['name']}"
         for u in mirror["upstreams"]
     }
+
+
+# ---------------------------------------------------------------------- the local control plane
+
+
+@pytest.fixture(scope="session")
+def control_plane(tmp_path_factory: pytest.TempPathFactory):
+    """etcd + kube-apiserver + kube-controller-manager on 127.0.0.1 for the whole session.
+
+    Builds (or reuses) the binaries first. A control plane that does not come up fails every test
+    that needs it with the components' log tails; it never turns into a skip.
+    """
+    from tests.harness.controlplane import ControlPlane
+
+    plane = ControlPlane.start(tmp_path_factory.mktemp("control-plane"))
+    try:
+        yield plane
+    finally:
+        plane.stop()
+
+
+@pytest.fixture(scope="session")
+def hub_applied(tmp_path_factory: pytest.TempPathFactory):
+    """`hub_applied(env)`: modules/hub applied for that environment, once per session per env.
+
+    Each environment gets a control plane of its own (`.plane` of the result): one cluster per
+    environment is the platform's rule, and two hubs on one cluster collide on cluster-scoped
+    objects.
+    """
+    from tests.harness.controlplane import ControlPlane
+    from tests.harness.hub import apply_hub
+
+    applied: dict[str, object] = {}
+    planes: list[ControlPlane] = []
+
+    def apply(env_name: str):
+        if env_name not in applied:
+            plane = ControlPlane.start(tmp_path_factory.mktemp(f"plane-{env_name}"))
+            planes.append(plane)
+            workdir = tmp_path_factory.mktemp(f"hub-{env_name}")
+            applied[env_name] = apply_hub(plane, env_name, workdir)
+        return applied[env_name]
+
+    try:
+        yield apply
+    finally:
+        for plane in planes:
+            plane.stop()

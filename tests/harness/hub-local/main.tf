@@ -1,0 +1,113 @@
+# The hub module applied to a local control plane (tests/harness/controlplane.py), exactly as the
+# root module calls it (terraform/main.tf, module "hub"), with what the cloud would provide made
+# local: the cluster is reached through a kubeconfig, the chart comes from a local directory, the
+# Filestore addresses are documentation addresses (no kubelet mounts anything), and Helm does not
+# wait for pods (nothing runs them). Driven by tests/harness/hub.py (`make hub-local ENV=...`).
+# Keep the module arguments in step with terraform/main.tf.
+
+terraform {
+  required_version = ">= 1.9"
+
+  backend "local" {}
+
+  required_providers {
+    kubernetes = {
+      source  = "hashicorp/kubernetes"
+      version = "3.2.1"
+    }
+    helm = {
+      source  = "hashicorp/helm"
+      version = "3.1.2"
+    }
+  }
+}
+
+variable "kubeconfig" {
+  description = "Path of the local control plane's kubeconfig."
+  type        = string
+}
+
+variable "chart_path" {
+  description = "Directory of the zero-to-jupyterhub chart as released."
+  type        = string
+}
+
+variable "hub" {
+  description = "The rendered environment's hub object (build/ENV/terraform.tfvars.json)."
+  type        = any
+}
+
+variable "labels" {
+  description = "The rendered environment's labels."
+  type        = map(string)
+}
+
+variable "mirror_prefixes" {
+  description = "Registry mirror prefix per upstream host, as the root builds them."
+  type        = map(string)
+}
+
+variable "home_nfs" {
+  description = "The home share as the filestore module would output it."
+  type = object({
+    server       = string
+    path         = string
+    capacity_gib = number
+  })
+}
+
+variable "shared_nfs" {
+  description = "The shared share as the filestore module would output it."
+  type = object({
+    server       = string
+    path         = string
+    capacity_gib = number
+  })
+}
+
+provider "kubernetes" {
+  config_path = var.kubeconfig
+}
+
+provider "helm" {
+  kubernetes = {
+    config_path = var.kubeconfig
+  }
+}
+
+module "hub" {
+  source = "../../../modules/hub"
+
+  namespace           = var.hub.namespace
+  labels              = var.labels
+  domain              = var.hub.domain
+  load_balancer_ip    = "203.0.113.10"
+  oauth_client_secret = "local-control-plane-not-a-secret"
+  chart_path          = var.chart_path
+  chart_version       = var.hub.chart_version
+  helm_wait           = false
+  auth                = var.hub.auth
+  culling             = var.hub.culling
+  lab                 = var.hub.lab
+  home_quota_gib      = var.hub.home_quota_gib
+  profiles            = var.hub.profiles
+  images              = var.hub.images
+  mirror_prefixes     = var.mirror_prefixes
+  home_nfs            = var.home_nfs
+  shared_nfs          = var.shared_nfs
+}
+
+output "namespace" {
+  description = "Namespace of the Hub."
+  value       = module.hub.namespace
+}
+
+output "release" {
+  description = "Helm release and chart version."
+  value       = module.hub.release
+}
+
+output "image_refs" {
+  description = "The image set as the labs and the puller use it."
+  value       = module.hub.image_refs
+}
