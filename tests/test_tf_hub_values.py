@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,9 @@ import pytest
 import yaml
 from test_tf_contract import ENV_NAMES, REPO_ROOT, rendered_tfvars
 
-from tests.conftest import mirror_prefixes, require_or_skip
+from sciplat.hubvalues import evaluate as evaluate_values
+from sciplat.hubvalues import values_inputs
+from tests.conftest import require_or_skip
 
 VALUES_MODULE = REPO_ROOT / "modules" / "hub" / "values"
 CHART_VERSION = "4.4.0"
@@ -60,58 +61,12 @@ def deep_merge(base: Any, override: Any) -> Any:
 
 def hub_inputs(tfvars: dict[str, Any]) -> dict[str, Any]:
     """The values submodule's inputs, as the hub module passes them from the root's variables."""
-    hub = tfvars["hub"]
-    prefixes = mirror_prefixes(tfvars)
-    auth = {k: v for k, v in hub["auth"].items() if k != "client_secret_secret"}
-    return {
-        "domain": hub["domain"],
-        "auth": auth,
-        "culling": hub["culling"],
-        "lab": hub["lab"],
-        "identity": hub["identity"],
-        "home_soft_limit_gib": hub["home_soft_limit_gib"],
-        "profiles": hub["profiles"],
-        "images": hub["images"],
-        "mirror_prefixes": prefixes,
-        "namespace": hub["namespace"],
-        "home_nfs": {"server": "10.0.0.2", "path": "/homes"},
-        "shared_nfs": {"server": "10.0.0.3", "path": "/shared"},
-    }
+    return values_inputs(tfvars, home_server="10.0.0.2", shared_server="10.0.0.3")
 
 
 def evaluate(tmp_path: Path, inputs: dict[str, Any]) -> dict[str, Any]:
     """Apply a temporary root that calls modules/hub/values; return its outputs."""
-    from sciplat.terraform import find_engine
-
-    engine = find_engine()
-    root = tmp_path / "root"
-    root.mkdir()
-    (root / "inputs.json").write_text(json.dumps(inputs), encoding="utf-8")
-    arguments = "\n".join(f"  {k} = local.in.{k}" for k in inputs)
-    (root / "main.tf").write_text(
-        'locals {\n  in = jsondecode(file("${path.module}/inputs.json"))\n}\n\n'
-        f'module "values" {{\n  source = "{VALUES_MODULE.as_posix()}"\n{arguments}\n}}\n\n'
-        'output "values" {\n  value = module.values.values\n}\n\n'
-        'output "image_refs" {\n  value = module.values.image_refs\n}\n',
-        encoding="utf-8",
-    )
-    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "TF_IN_AUTOMATION": "1"}
-    for args in (["init", "-input=false"], ["apply", "-auto-approve", "-input=false"]):
-        run = subprocess.run(
-            engine.argv([f"-chdir={root}", *args, "-no-color"]),
-            capture_output=True,
-            text=True,
-            env=env,
-        )
-        assert run.returncode == 0, f"terraform {args[0]} failed:\n{run.stderr}"
-    out = subprocess.run(
-        engine.argv([f"-chdir={root}", "output", "-json"]),
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
-    return {k: v["value"] for k, v in json.loads(out.stdout).items()}
+    return evaluate_values(inputs, VALUES_MODULE)
 
 
 def pinned_cilogon_inputs() -> dict[str, Any]:

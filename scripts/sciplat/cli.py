@@ -70,7 +70,7 @@ COMMANDS: dict[str, Entry] = {
     ),
     "providers": Entry(
         "sciplat.tfcheck",
-        "Make the providers the Terraform code requires usable, offline if need be.",
+        "Make the Terraform providers the code requires installable, offline if need be.",
     ),
     "tf-validate": Entry(
         "sciplat.tfcheck",
@@ -91,6 +91,10 @@ COMMANDS: dict[str, Entry] = {
     "storage": Entry(
         "sciplat.storage",
         "Home and shared storage usage: top users, totals against capacity, growth.",
+    ),
+    "hub-values": Entry(
+        "sciplat.hubvalues",
+        "Print the exact Helm values the Hub's release will receive, secrets masked.",
     ),
 }
 
