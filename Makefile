@@ -150,7 +150,7 @@ review: $(STAMP) ## Show the review of ENV's saved plan
 	$(SCIPLAT) review build/$(ENV)/plan.json
 
 bench: $(STAMP) ## Run the benchmarks and print their figures
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; PYTHONPATH=. $(BIN)/python $$b || exit 1; done
 
 clean: ## Remove build/ (not .venv)
 	rm -rf build .pytest_cache .coverage
