@@ -95,7 +95,8 @@ def test_hub_objects_match_the_environment(hub_applied, env_name: str) -> None:
     for profile in profiles:
         choices = profile["profile_options"]["image"]["choices"].values()
         assert sorted(c["kubespawner_override"]["image"] for c in choices) == sorted(refs)
-    assert values["hub"]["extraConfig"], "the hub's own configuration code is installed"
+    hub_code = "\n".join(values["hub"]["extraConfig"].values())
+    assert "spawn_hook" in hub_code or "modify_pod_hook" in hub_code, "the spawn hook is set"
 
     # Network policies of the chart: hub, proxy and labs.
     policies = {p.metadata.name for p in net.list_namespaced_network_policy(hub.namespace).items}

@@ -145,7 +145,7 @@ def test_cache_root_honours_xdg_and_override(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert tfcheck.cache_root() == tmp_path / "sciplat" / "providers"
     monkeypatch.setenv("SCIPLAT_PROVIDER_CACHE", str(tmp_path / "elsewhere"))
-    assert tfcheck.cli_config_path() == tmp_path / "elsewhere" / "terraform.rc"
+    assert tfcheck.cli_config_path() == tmp_path / "elsewhere" / "mirror.tfrc"
 
 
 def test_count_suite_ignores_comments(tmp_path: Path) -> None:

@@ -219,7 +219,7 @@ def sources_dir() -> Path:
 
 
 def cli_config_path() -> Path:
-    return cache_root() / "terraform.rc"
+    return cache_root() / "mirror.tfrc"
 
 
 def mirror_dir() -> Path:
