@@ -92,7 +92,6 @@ def _go_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("GOTOOLCHAIN", "auto")
     env.setdefault("GOFLAGS", "-mod=mod")
-    env["CGO_ENABLED"] = env.get("CGO_ENABLED", "0")
     return env
 
 
