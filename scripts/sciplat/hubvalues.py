@@ -50,6 +50,7 @@ def values_inputs(tfvars: dict[str, Any]) -> dict[str, Any]:
         "home_claim": "home",
         "shared_claim": "shared",
         "volumes": hub.get("volumes", []),
+        "notebooks": hub.get("notebooks"),
     }
 
 

@@ -93,6 +93,8 @@ module "hub" {
   profiles            = var.hub.profiles
   images              = var.hub.images
   mirror_prefixes     = var.mirror_prefixes
+  volumes             = var.hub.volumes
+  notebooks           = var.hub.notebooks
   home_nfs            = var.home_nfs
   shared_nfs          = var.shared_nfs
 }
