@@ -86,6 +86,7 @@ class Target:
     package: str
     output: Path
     ldflags: str = ""
+    cgo: bool | None = None  # None: the environment's setting
 
 
 def _go_env() -> dict[str, str]:
@@ -117,6 +118,8 @@ def build(target: Target, *, quiet: bool = False) -> Path:
     """Compile `target` into target.output (atomically); return the output path."""
     go = go_executable()
     env = _go_env()
+    if target.cgo is not None:
+        env["CGO_ENABLED"] = "1" if target.cgo else "0"
     started = time.monotonic()
     if not quiet:
         err.print(f"{target.label}: resolving modules", markup=False)

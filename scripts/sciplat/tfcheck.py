@@ -302,8 +302,14 @@ def build_provider(spec: ProviderSpec, quiet: bool = False) -> Path:
         roots = [p for p in src.iterdir() if (p / "go.mod").is_file()]
         if len(roots) != 1:
             raise SciplatError(f"{archive}: expected one Go module at the top of the archive")
+        # Static, as the providers' release builds are.
         target = gobuild.Target(
-            f"{spec.source} {spec.version}", roots[0], ".", exe, f"-s -w {spec.ldflags}".strip()
+            f"{spec.source} {spec.version}",
+            roots[0],
+            ".",
+            exe,
+            f"-s -w {spec.ldflags}".strip(),
+            cgo=False,
         )
         gobuild.build(target, quiet=quiet)
         shutil.rmtree(src, ignore_errors=True)  # the Go caches keep what a rebuild needs
@@ -395,7 +401,8 @@ def ensure_providers(
         path = build_provider(spec, quiet)
         result.providers.append({"source": source, "version": spec.version, "path": str(path)})
     config = cli_config_path()
-    text = render_cli_config(sorted(needed))
+    # Every provider of the manifest, whichever this call needed: one file, the same for all.
+    text = render_cli_config(sorted(manifest))
     if not config.is_file() or config.read_text(encoding="utf-8") != text:
         staged = config.with_suffix(f".{os.getpid()}.tmp")
         staged.write_text(text, encoding="utf-8")

@@ -176,7 +176,7 @@ def apply_hub(
             "chart's directory",
             exit_code=2,
         )
-    providers = ensure_providers(quiet=quiet)
+    providers = ensure_providers([WRAPPER], quiet=quiet)
     workdir.mkdir(parents=True, exist_ok=True)
     tf = terraform_for(workdir, providers.cli_config)
     tf.run(
