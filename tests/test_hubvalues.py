@@ -46,3 +46,8 @@ def test_an_unknown_environment_is_one_line_and_exit_2(run_cli) -> None:
     result = run_cli("hub-values", "nosuchenv")
     assert result.code == 2
     assert "nosuchenv" in result.err and "Traceback" not in result.err
+
+
+def test_the_usage_configmap_name_is_the_hub_modules() -> None:
+    text = (hubvalues.REPO_ROOT / "modules" / "hub" / "storage.tf").read_text(encoding="utf-8")
+    assert f'usage_configmap = "{hubvalues.USAGE_CONFIGMAP}"' in text

@@ -21,6 +21,9 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VALUES_MODULE = REPO_ROOT / "modules" / "hub" / "values"
 MASK = "(secret: set at apply, not shown)"
+HOME_SERVER = "(the home share's address, known after apply)"
+SHARED_SERVER = "(the shared share's address, known after apply)"
+USAGE_CONFIGMAP = "sciplat-storage-usage"  # modules/hub/storage.tf, local.usage_configmap
 RESERVED_ADDRESS = "(the proxy's reserved address, known after apply)"
 
 
@@ -35,22 +38,38 @@ def mirror_prefixes(tfvars: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def values_inputs(tfvars: dict[str, Any]) -> dict[str, Any]:
-    """The values submodule's inputs, as the root and the hub module pass them."""
+def values_inputs(
+    tfvars: dict[str, Any],
+    *,
+    home_server: str = HOME_SERVER,
+    shared_server: str = SHARED_SERVER,
+) -> dict[str, Any]:
+    """The values submodule's inputs, as the root and the hub module pass them (the Filestore
+    addresses exist only after the apply: `home_server`/`shared_server` stand in for them)."""
     hub = tfvars["hub"]
+    filestore = tfvars["filestore"]
+    dask = tfvars.get("dask") or {"enabled": False, "release_name": "dask-gateway"}
     return {
         "domain": hub["domain"],
         "auth": {k: v for k, v in hub["auth"].items() if k != "client_secret_secret"},
         "culling": hub["culling"],
         "lab": hub["lab"],
-        "home_quota_gib": hub["home_quota_gib"],
+        "identity": hub["identity"],
+        "home_soft_limit_gib": hub["home_soft_limit_gib"],
         "profiles": hub["profiles"],
         "images": hub["images"],
         "mirror_prefixes": mirror_prefixes(tfvars),
-        "home_claim": "home",
-        "shared_claim": "shared",
+        "namespace": hub["namespace"],
+        "usage_configmap": USAGE_CONFIGMAP,
+        "home_nfs": {"server": home_server, "path": f"/{filestore['home']['share_name']}"},
+        "shared_nfs": {"server": shared_server, "path": f"/{filestore['shared']['share_name']}"},
         "volumes": hub.get("volumes", []),
         "notebooks": hub.get("notebooks"),
+        "dask": {
+            "enabled": dask["enabled"],
+            "release_name": dask["release_name"],
+            "namespace": hub["namespace"],
+        },
     }
 
 

@@ -19,7 +19,6 @@ import yaml
 from sciplat.config import environment_names
 from sciplat.errors import SciplatError
 from sciplat.hubvalues import release_values
-
 from tests.harness.hub import chart_dir, rendered_tfvars
 from tests.harness.tools import helm_tool
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sciplat.errors import SciplatError
+from sciplat.hubvalues import mirror_prefixes
 from sciplat.terraform import Terraform
 from tests.harness.controlplane import DEFAULT_DIR, ControlPlane, ControlPlaneError, up
 
@@ -43,17 +44,6 @@ def chart_dir() -> Path:
     return Path(named) if named else vendor_dir() / "z2jh-4.4.0" / "chart" / "jupyterhub"
 
 
-def mirror_prefixes(tfvars: dict[str, Any]) -> dict[str, str]:
-    """Upstream registry host -> Artifact Registry mirror prefix, as the root module builds it."""
-    mirror = tfvars["registry_mirror"]
-    if not mirror["enabled"]:
-        return {}
-    return {
-        u["registry"]: f"{tfvars['region']}-docker.pkg.dev/{tfvars['project_id']}/{u['name']}"
-        for u in mirror["upstreams"]
-    }
-
-
 def hub_variables(tfvars: dict[str, Any], kubeconfig: Path, chart: Path) -> dict[str, Any]:
     """The wrapper's variables from an environment's rendered tfvars."""
     filestore = tfvars["filestore"]
@@ -61,6 +51,7 @@ def hub_variables(tfvars: dict[str, Any], kubeconfig: Path, chart: Path) -> dict
         "kubeconfig": str(kubeconfig),
         "chart_path": str(chart),
         "hub": tfvars["hub"],
+        "dask": tfvars.get("dask") or {"enabled": False, "release_name": "dask-gateway"},
         "labels": tfvars["labels"],
         "mirror_prefixes": mirror_prefixes(tfvars),
         "home_nfs": {

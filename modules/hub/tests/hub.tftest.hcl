@@ -105,11 +105,11 @@ run "prepuller" {
     error_message = "the continuous puller warms nodes; the hook puller does not block upgrades"
   }
   assert {
-    condition     = length(yamldecode(helm_release.hub.values[0]).prePuller.extraImages) == 2
-    error_message = "the puller pulls exactly the image set"
+    condition     = keys(yamldecode(helm_release.hub.values[0]).prePuller.extraImages) == ["image-1"]
+    error_message = "the puller pulls the default image (singleuser.image) and the rest of the set, each once"
   }
   assert {
-    condition     = yamldecode(helm_release.hub.values[0]).prePuller.extraImages["image-0"].tag == "recommended@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+    condition     = yamldecode(helm_release.hub.values[0]).singleuser.image.tag == "recommended@sha256:1111111111111111111111111111111111111111111111111111111111111111"
     error_message = "a pinned image is pulled by digest"
   }
 }

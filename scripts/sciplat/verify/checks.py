@@ -279,14 +279,16 @@ def offered_images(values: Mapping[str, Any]) -> list[str]:
 
 
 def prepulled_images(values: Mapping[str, Any]) -> list[str]:
-    """The puller's extra images (`name` and `tag`, the tag possibly carrying @digest)."""
+    """What the chart's puller pulls: singleuser.image and the extra images (`name` and `tag`,
+    the tag possibly carrying @digest), each once."""
     refs = []
     extra = _get(values, "prePuller", "extraImages", default={}) or {}
-    for entry in extra.values():
+    entries = [_get(values, "singleuser", "image"), *extra.values()]
+    for entry in entries:
         name, tag = _get(entry, "name"), _get(entry, "tag")
         if isinstance(name, str):
             refs.append(f"{name}:{tag}" if tag else name)
-    return refs
+    return list(dict.fromkeys(refs))
 
 
 def _release(result: CheckResult, expected: Expected, values: Mapping[str, Any]) -> None:

@@ -37,6 +37,11 @@ variable "hub" {
   type        = any
 }
 
+variable "dask" {
+  description = "The rendered environment's dask object (only enabled and release_name are used here)."
+  type        = any
+}
+
 variable "labels" {
   description = "The rendered environment's labels."
   type        = map(string)
@@ -82,19 +87,21 @@ module "hub" {
   labels              = var.labels
   domain              = var.hub.domain
   load_balancer_ip    = "203.0.113.10"
-  oauth_client_secret = "local-control-plane-not-a-secret"
+  oauth_client_secret = var.hub.auth.type == "jwt" ? null : "local-control-plane-not-a-secret"
   chart_path          = var.chart_path
   chart_version       = var.hub.chart_version
   helm_wait           = false
   auth                = var.hub.auth
   culling             = var.hub.culling
   lab                 = var.hub.lab
-  home_quota_gib      = var.hub.home_quota_gib
+  identity            = var.hub.identity
+  home_soft_limit_gib = var.hub.home_soft_limit_gib
   profiles            = var.hub.profiles
   images              = var.hub.images
   mirror_prefixes     = var.mirror_prefixes
   volumes             = var.hub.volumes
   notebooks           = var.hub.notebooks
+  dask                = { enabled = var.dask.enabled, release_name = var.dask.release_name }
   home_nfs            = var.home_nfs
   shared_nfs          = var.shared_nfs
 }
