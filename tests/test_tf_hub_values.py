@@ -66,7 +66,12 @@ def hub_inputs(tfvars: dict[str, Any]) -> dict[str, Any]:
 
 def evaluate(tmp_path: Path, inputs: dict[str, Any]) -> dict[str, Any]:
     """Apply a temporary root that calls modules/hub/values; return its outputs."""
-    return evaluate_values(inputs, VALUES_MODULE)
+    from sciplat.terraform import TerraformError
+
+    try:
+        return evaluate_values(inputs, VALUES_MODULE)
+    except TerraformError as exc:
+        raise AssertionError(f"terraform failed:\n{exc.stderr}") from exc
 
 
 def pinned_cilogon_inputs() -> dict[str, Any]:
@@ -175,7 +180,7 @@ def test_schema_validation_would_catch_a_bad_value(
 ) -> None:
     defaults, schema = chart
     values = copy.deepcopy(evaluated["stable"][1]["values"])
-    values["prePuller"]["extraImages"]["image-0"]["digest"] = "sha256:x"  # not a chart field
+    values["singleuser"]["image"]["digest"] = "sha256:x"  # not a chart field
     validator = jsonschema.validators.validator_for(schema)(schema)
     assert list(validator.iter_errors(deep_merge(defaults, values)))
 
@@ -254,10 +259,11 @@ def test_scheduling_storage_culling_and_placement(
     storage = single["storage"]
     assert storage["type"] == "none"
     volumes = {v["name"]: v for v in storage["extraVolumes"]}
-    assert volumes == {
+    assert {k: volumes.get(k) for k in ("home", "shared")} == {
         "home": {"name": "home", "nfs": inputs["home_nfs"]},
         "shared": {"name": "shared", "nfs": inputs["shared_nfs"]},
     }
+    assert len(volumes) == 2 + len(inputs["volumes"]), "and the environment's extra volumes"
     mounts = {m["name"]: m for m in storage["extraVolumeMounts"]}
     assert mounts["home"] == {
         "name": "home",

@@ -91,6 +91,7 @@ module "hub" {
   chart_path          = var.chart_path
   chart_version       = var.hub.chart_version
   helm_wait           = false
+  storage_jobs        = { wait = false, usage_schedule = "17 4 * * *", history = 60 }
   auth                = var.hub.auth
   culling             = var.hub.culling
   lab                 = var.hub.lab
