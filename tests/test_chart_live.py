@@ -74,11 +74,21 @@ def test_every_rendered_object_passes_a_server_side_dry_run(
     assert "would violate PodSecurity" not in proc.stderr, proc.stderr
 
 
-def test_a_restricted_namespace_reports_what_the_chart_would_break(control_plane, helm) -> None:
-    """The dry run has teeth: under `restricted`, Pod Security admission names the workloads."""
+def test_the_dry_run_reports_a_workload_the_namespace_would_refuse(
+    control_plane, helm, tmp_path
+) -> None:
+    """The check has teeth: one privileged container in the rendered hub makes Pod Security
+    admission name it under the namespace's baseline level."""
     values = chartcheck.values_file("stable")
     manifest = chartcheck.template("stable", helm, values)
-    _ensure_namespace(control_plane, "psa-restricted", "restricted")
+    docs = [d for d in yaml.safe_load_all(manifest.read_text(encoding="utf-8")) if d]
+    hub = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "hub")
+    container = hub["spec"]["template"]["spec"]["containers"][0]
+    container["securityContext"] = {"privileged": True}
+    tampered = tmp_path / "tampered.yaml"
+    tampered.write_text(yaml.safe_dump(hub), encoding="utf-8")
+    namespace = chartcheck.namespace_of("stable")
+    _ensure_namespace(control_plane, namespace, "baseline")
     proc = subprocess.run(
         [
             str(kube_tools(quiet=True).kubectl),
@@ -87,11 +97,12 @@ def test_a_restricted_namespace_reports_what_the_chart_would_break(control_plane
             "apply",
             "--dry-run=server",
             "--namespace",
-            "psa-restricted",
+            namespace,
             "-f",
-            str(manifest),
+            str(tampered),
         ],
         capture_output=True,
         text=True,
     )
-    assert 'would violate PodSecurity "restricted:latest"' in proc.stderr
+    assert 'would violate PodSecurity "baseline:latest"' in proc.stderr
+    assert "privileged" in proc.stderr

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from kubernetes.utils import parse_quantity
 
 from tests.conftest import ENV_NAMES
 from tests.harness.nodes import USER_TAINT
@@ -51,11 +52,19 @@ def _requires_purpose(pod_spec: Any, purpose: str) -> bool:
     return False
 
 
+def _by_digest(ref: str) -> str:
+    """repo:tag@sha256:... (as the puller pulls a pinned image) -> repo@sha256:... (the ref)."""
+    if "@" not in ref:
+        return ref
+    name, digest = ref.split("@", 1)
+    repo = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
+    return f"{repo}@{digest}"
+
+
 def _puller_images(apps: Any, namespace: str) -> list[str]:
     ds = apps.read_namespaced_daemon_set("continuous-image-puller", namespace)
-    return [
-        c.image for c in ds.spec.template.spec.init_containers if c.name.startswith("image-pull")
-    ]
+    pulls = ds.spec.template.spec.init_containers
+    return [_by_digest(c.image) for c in pulls if c.name.startswith("image-pull")]
 
 
 @pytest.mark.parametrize("env_name", ENV_NAMES)
@@ -70,7 +79,7 @@ def test_hub_objects_match_the_environment(hub_applied, env_name: str) -> None:
         pv = core.read_persistent_volume(f"{hub.namespace}-{key}")
         assert pv.spec.persistent_volume_reclaim_policy == "Retain"
         assert (pv.spec.nfs.server, pv.spec.nfs.path) == (nfs["server"], nfs["path"])
-        assert pv.spec.capacity["storage"] == f"{nfs['capacity_gib']}Gi"
+        assert parse_quantity(pv.spec.capacity["storage"]) == nfs["capacity_gib"] * 2**30
         pvc = core.read_namespaced_persistent_volume_claim(key, hub.namespace)
         assert pvc.status.phase == "Bound" and pvc.spec.volume_name == pv.metadata.name
 
@@ -95,8 +104,12 @@ def test_hub_objects_match_the_environment(hub_applied, env_name: str) -> None:
     for profile in profiles:
         choices = profile["profile_options"]["image"]["choices"].values()
         assert sorted(c["kubespawner_override"]["image"] for c in choices) == sorted(refs)
-    hub_code = "\n".join(values["hub"]["extraConfig"].values())
-    assert "spawn_hook" in hub_code or "modify_pod_hook" in hub_code, "the spawn hook is set"
+    # The spawn hooks: the hub's own Python shipped as files, loaded by its configuration.
+    files = values["hub"].get("extraFiles") or {}
+    hub_code = "\n".join(
+        [*values["hub"]["extraConfig"].values(), *(f.get("stringData", "") for f in files.values())]
+    )
+    assert "pre_spawn_hook" in hub_code and "modify_pod_hook" in hub_code, "the spawn hooks are set"
 
     # Network policies of the chart: hub, proxy and labs.
     policies = {p.metadata.name for p in net.list_namespaced_network_policy(hub.namespace).items}
@@ -177,7 +190,8 @@ def test_growing_a_share_updates_the_volume_in_place(hub_applied) -> None:
     try:
         hub.apply(variables)  # before the fix: "only dynamically provisioned pvc can be resized"
         pv = core.read_persistent_volume(f"{hub.namespace}-home")
-        assert pv.spec.capacity["storage"] == f"{grown}Gi" and pv.metadata.uid == pv_uid
+        assert parse_quantity(pv.spec.capacity["storage"]) == grown * 2**30
+        assert pv.metadata.uid == pv_uid
         pvc = core.read_namespaced_persistent_volume_claim("home", hub.namespace)
         assert pvc.metadata.uid == pvc_uid and pvc.status.phase == "Bound"
     finally:

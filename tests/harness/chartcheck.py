@@ -25,6 +25,9 @@ from tests.harness.tools import helm_tool
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OUT = REPO_ROOT / "build" / "chartcheck"
 RELEASE = "jupyterhub"
+# What `helm template` assumes the cluster runs (helm's default is far older than any GKE release
+# channel); the local control plane runs this version too (tools/kube).
+KUBE_VERSION = "1.34.2"
 
 
 def values_file(env_name: str) -> Path:
@@ -59,6 +62,8 @@ def template(env_name: str, helm: Path, values: Path) -> Path:
             str(chart_dir()),
             "--namespace",
             namespace_of(env_name),
+            "--kube-version",
+            KUBE_VERSION,
             "-f",
             str(values),
         ],
