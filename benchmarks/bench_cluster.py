@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 from sciplat.config import environment_names
-
 from tests.harness.controlplane import ControlPlane
 from tests.harness.hub import apply_hub
 from tests.harness.tools import helm_tool, kube_tools
