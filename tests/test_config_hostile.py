@@ -428,7 +428,6 @@ def test_boundary_values_are_accepted(tmp_path: Path, name: str) -> None:
 
 
 JUST_OVER = {
-<<<<<<< HEAD
     "a user's CPU limit just over a user node's allocatable": (
         lambda d: d["resources"].update(cpu_limit_cores=_user_node().cpu_cores + 0.01),
         "node_pools.user[0].machine_type",
@@ -437,8 +436,6 @@ JUST_OVER = {
         lambda d: d["resources"].update(memory_limit_gib=_user_node().memory_gib + 0.01),
         "node_pools.user[0].machine_type",
     ),
-=======
->>>>>>> 7db4b25 (Rebased on the user model, the lab and the hardening: hub-values, the local wrapper and the puller's image set follow the hub module's new inputs; verify counts singleuser.image as pulled)
     "a size over the per-user limit": (
         lambda d: d["resources"]["sizes"][0].update(
             cpu_limit_cores=d["resources"]["cpu_limit_cores"] + 0.5

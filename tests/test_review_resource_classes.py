@@ -452,7 +452,6 @@ def test_chart_rules_apply_to_the_helm_release_only() -> None:
     assert "chart-version" not in rules and "hub-restart" not in rules
     bump = change("helm_release", ["update"], {"version": "4.3.0"}, {"version": "4.4.0"})
     assert severities(bump) == [(WARNING, "chart-version")]
-<<<<<<< HEAD
 
 
 IAM_MESSAGES = [
@@ -545,5 +544,3 @@ def test_update_info_counts_attributes(n: int, text: str) -> None:
     after = {f"a{i}": 2 for i in range(n)}
     (finding,) = classify_change(change("terraform_data", ["update"], before, after))
     assert finding.message == f"Updated in place ({text})."
-=======
->>>>>>> 7db4b25 (Rebased on the user model, the lab and the hardening: hub-values, the local wrapper and the puller's image set follow the hub module's new inputs; verify counts singleuser.image as pulled)
