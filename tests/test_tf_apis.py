@@ -28,7 +28,8 @@ PREREQUISITES = {"serviceusage.googleapis.com", "cloudresourcemanager.googleapis
 
 # Resource and data source type -> the Google APIs it calls; an empty set: none
 # (google_client_config reads the caller's credentials). Types of the kubernetes and helm
-# providers talk to the cluster, not to a Google API, and need no entry (NO_GOOGLE_API).
+# providers talk to the cluster, and Terraform's built-in ones (terraform_data) to nothing: they
+# need no entry (NO_GOOGLE_API).
 API_FOR_TYPE: dict[str, set[str]] = {
     "google_artifact_registry_repository": {"artifactregistry.googleapis.com"},
     "google_artifact_registry_repository_iam_member": {"artifactregistry.googleapis.com"},
@@ -55,7 +56,7 @@ API_FOR_TYPE: dict[str, set[str]] = {
     "data.google_secret_manager_secret_version": {"secretmanager.googleapis.com"},
 }
 
-NO_GOOGLE_API = ("kubernetes_", "helm_", "data.kubernetes_", "data.helm_")
+NO_GOOGLE_API = ("kubernetes_", "helm_", "terraform_", "data.kubernetes_", "data.helm_")
 
 # (resource type, path of a nested block) -> the API that block turns on.
 API_FOR_FEATURE: dict[tuple[str, str], str] = {

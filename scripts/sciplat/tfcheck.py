@@ -796,8 +796,8 @@ def tf_test(
         runs = asserts = 0
         for _label, directory, extra, _tf in jobs_list:
             folder = directory / (ENV_SUITE_DIR if extra else "tests")
-            r, a = count_suite(sorted(folder.glob("*.tftest.hcl")))
-            runs, asserts = runs + r, asserts + a
+            suite_runs, suite_asserts = count_suite(sorted(folder.glob("*.tftest.hcl")))
+            runs, asserts = runs + suite_runs, asserts + suite_asserts
         console.print(f"{len(jobs_list)} suites, {runs} runs, {asserts} asserts")
         console.print(f"tf-test: {total_pass} passed, {total_fail} failed")
     if failed:
