@@ -45,8 +45,8 @@ run "release" {
     error_message = "installed atomically into the hub namespace"
   }
   assert {
-    condition     = [for s in helm_release.hub.set_sensitive : s.name] == ["hub.config.GitHubOAuthenticator.client_secret"]
-    error_message = "the OAuth client secret goes in through set_sensitive, never the values"
+    condition     = [for s in helm_release.hub.set_sensitive : s.name] == ["proxy.secretToken", "hub.config.GitHubOAuthenticator.client_secret"]
+    error_message = "the proxy's token and the OAuth client secret go in through set_sensitive, never the values"
   }
   assert {
     condition     = !strcontains(helm_release.hub.values[0], "client_secret")
@@ -256,7 +256,7 @@ run "cilogon_auth" {
     error_message = "only the configured identity providers, as oauthenticator 17.4 names them (idps)"
   }
   assert {
-    condition     = [for s in helm_release.hub.set_sensitive : s.name] == ["hub.config.CILogonOAuthenticator.client_secret"]
+    condition     = [for s in helm_release.hub.set_sensitive : s.name] == ["proxy.secretToken", "hub.config.CILogonOAuthenticator.client_secret"]
     error_message = "the secret goes to the CILogon section"
   }
 }
@@ -386,8 +386,8 @@ run "jwt_header_login_needs_no_oauth_secret" {
   }
 
   assert {
-    condition     = length(helm_release.hub.set_sensitive) == 0 && length(data.google_secret_manager_secret_version.oauth) == 0
-    error_message = "JWT login reads no OAuth client secret"
+    condition     = [for s in helm_release.hub.set_sensitive : s.name] == ["proxy.secretToken"]
+    error_message = "JWT login passes no OAuth client secret (the root reads none for it)"
   }
   assert {
     condition     = yamldecode(helm_release.hub.values[0]).hub.config.JupyterHub.authenticator_class == "sciplat_hub.jwtauth.JWTHeaderAuthenticator" && contains(keys(yamldecode(helm_release.hub.values[0]).hub.extraFiles), "sciplat-hub-jwtauth.py")
