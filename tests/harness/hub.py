@@ -44,6 +44,13 @@ def chart_dir() -> Path:
     return Path(named) if named else vendor_dir() / "z2jh-4.4.0" / "chart" / "jupyterhub"
 
 
+def dask_chart_dir() -> Path:
+    named = os.environ.get("SCIPLAT_DASK_GATEWAY_CHART")
+    return (
+        Path(named) if named else vendor_dir() / "dask-gateway-2026.3.0" / "chart" / "dask-gateway"
+    )
+
+
 def hub_variables(tfvars: dict[str, Any], kubeconfig: Path, chart: Path) -> dict[str, Any]:
     """The wrapper's variables from an environment's rendered tfvars."""
     filestore = tfvars["filestore"]
@@ -52,6 +59,8 @@ def hub_variables(tfvars: dict[str, Any], kubeconfig: Path, chart: Path) -> dict
         "chart_path": str(chart),
         "hub": tfvars["hub"],
         "dask": tfvars.get("dask") or {"enabled": False, "release_name": "dask-gateway"},
+        "extra_pools": tfvars.get("extra_pools") or [],
+        "dask_chart_path": str(dask_chart_dir()),
         "labels": tfvars["labels"],
         "mirror_prefixes": mirror_prefixes(tfvars),
         "home_nfs": {

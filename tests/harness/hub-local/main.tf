@@ -107,6 +107,44 @@ module "hub" {
   shared_nfs          = var.shared_nfs
 }
 
+variable "extra_pools" {
+  description = "The rendered environment's extra pools (whether the dask pool is tainted)."
+  type        = any
+  default     = []
+}
+
+variable "dask_chart_path" {
+  description = "Directory of the dask-gateway chart as released."
+  type        = string
+  default     = null
+}
+
+# dask-gateway beside the Hub, exactly as terraform/main.tf calls it, from the released chart and
+# without waiting for pods (nothing runs them).
+module "dask" {
+  source = "../../../modules/dask"
+  count  = var.dask.enabled ? 1 : 0
+
+  namespace            = module.hub.namespace
+  release_name         = var.dask.release_name
+  chart_path           = var.dask_chart_path
+  chart_version        = var.dask.chart_version
+  wait                 = false
+  per_user             = var.dask.per_user
+  scheduler            = var.dask.scheduler
+  worker               = var.dask.worker
+  idle_timeout_seconds = var.dask.idle_timeout_seconds
+  pool                 = { name = var.dask.pool, dedicated = one([for p in var.extra_pools : p.dedicated if p.name == var.dask.pool]) }
+  mirror_prefixes      = var.mirror_prefixes
+
+  depends_on = [module.hub]
+}
+
+output "dask" {
+  description = "The dask-gateway release (name, namespace, chart, version), or null without Dask."
+  value       = length(module.dask) > 0 ? module.dask[0].release : null
+}
+
 output "namespace" {
   description = "Namespace of the Hub."
   value       = module.hub.namespace
