@@ -822,6 +822,11 @@ def test_every_environment_spawns_into_a_namespace_with_a_quota(
     pod, lab, _, _ = check_lab(objs, hub.values, default, image)
     assert lab["securityContext"]["runAsUser"] == 31337
     assert SHARED_GID in pod["securityContext"]["supplementalGroups"]
+    env_values = {e["name"]: e.get("value") for e in lab["env"]}
+    if "DASK_DISTRIBUTED__DASHBOARD__LINK" in (hub.values["singleuser"].get("extraEnv") or {}):
+        # Braces in the chart's extraEnv reach the lab as written, after KubeSpawner's expansion.
+        link = env_values["DASK_DISTRIBUTED__DASHBOARD__LINK"]
+        assert link == "{JUPYTERHUB_SERVICE_PREFIX}proxy/{port}/status"
     hub.stop()
     assert wait_gone(core, result["namespace"])
 

@@ -279,8 +279,11 @@ def test_hub_values_declare_the_service_and_give_labs_the_gateway(tmp_path: Path
     assert env["DASK_GATEWAY__PUBLIC_ADDRESS"] == (
         "https://stable.sciplat.example.org/services/dask-gateway"
     )
+    # Doubled for KubeSpawner, which expands {...} in environment values (the lab gets single
+    # braces; tests/test_hub_usermodel_live.py checks the pod).
     assert (
-        env["DASK_DISTRIBUTED__DASHBOARD__LINK"] == "{JUPYTERHUB_SERVICE_PREFIX}proxy/{port}/status"
+        env["DASK_DISTRIBUTED__DASHBOARD__LINK"]
+        == "{{JUPYTERHUB_SERVICE_PREFIX}}proxy/{{port}}/status"
     )
 
 

@@ -209,8 +209,9 @@ locals {
       DASK_GATEWAY__PUBLIC_ADDRESS = "https://${var.domain}/services/${var.dask.release_name}"
       DASK_GATEWAY__AUTH__TYPE     = "jupyterhub"
       # Dashboards of local Dask clusters through the lab's own proxy (jupyter-server-proxy);
-      # gateway clusters link theirs under the public address above.
-      DASK_DISTRIBUTED__DASHBOARD__LINK = "{JUPYTERHUB_SERVICE_PREFIX}proxy/{port}/status"
+      # gateway clusters link theirs under the public address above. KubeSpawner expands {...}
+      # in environment values: the doubled braces reach the lab as single ones.
+      DASK_DISTRIBUTED__DASHBOARD__LINK = "{{JUPYTERHUB_SERVICE_PREFIX}}proxy/{{port}}/status"
     }
     }) : jsonencode({
     services    = {}
