@@ -32,8 +32,24 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from traitlets.config import Config
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "modules" / "hub" / "values"))
-from hub import jwtauth, usermodel  # noqa: E402  (the very files the Hub loads)
+
+
+def _load(name: str) -> Any:
+    """A file of modules/hub/values/hub by path (this directory's hub.py would shadow a `hub`
+    package): the very files the Hub loads."""
+    import importlib.util
+
+    path = REPO / "modules" / "hub" / "values" / "hub" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"sciplat_hub.{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+jwtauth = _load("jwtauth")
+usermodel = _load("usermodel")
 
 
 def _jwks_server(jwks: dict[str, Any]) -> ThreadingHTTPServer:

@@ -116,8 +116,6 @@ def identity_from_auth_state(
         ident = _cilogon_identity(state, settings)
     elif source == "jwt":
         ident = _jwt_identity(state, settings)
-    elif source == "jwt":
-        ident = _jwt_identity(state)
     else:
         raise SpawnRefused(f"Login source {source!r} is not configured for labs.")
     _check_range("UID", ident.uid, settings)
@@ -199,8 +197,9 @@ def _cilogon_identity(state: dict[str, Any], settings: dict[str, Any]) -> Identi
     return ident
 
 
-def _jwt_identity(state: dict[str, Any]) -> Identity:
-    """UID, GID and groups the JWT header authenticator (jwtauth.py) verified and kept."""
+def _jwt_identity(state: dict[str, Any], settings: dict[str, Any]) -> Identity:
+    """UID, GID and groups the JWT header authenticator (jwtauth.py) verified and kept; a group
+    without an id in the token gets its GID from the environment's GID table, if listed."""
     user = state.get("jwt_user")
     if not isinstance(user, dict):
         raise SpawnRefused(
@@ -211,26 +210,11 @@ def _jwt_identity(state: dict[str, Any]) -> Identity:
     if uid is None:
         raise SpawnRefused("Your token carries no numeric UID, so no UID can be derived.")
     ident = Identity("jwt", uid, gid if gid is not None else uid)
+    table = {g["name"]: int(g["gid"]) for g in settings.get("cilogon", {}).get("groups", [])}
     for name, group_id in (user.get("groups") or {}).items():
-        gid_of = _as_id(group_id)
+        gid_of = _as_id(group_id) if group_id is not None else table.get(name)
         if gid_of is not None:
             ident.groups[gid_of] = f"group {name}"
-    return ident
-
-
-def _jwt_identity(state: dict[str, Any], settings: dict[str, Any]) -> Identity:
-    """The JWT header login (jwtauth.py) verified the token and kept UID, GID and groups."""
-    user = state.get("jwt_user")
-    uid = _as_id(user.get("uid")) if isinstance(user, dict) else None
-    if uid is None:
-        raise SpawnRefused("Your login carries no UID, so no lab can start. Log in again.")
-    gid = _as_id(user.get("gid"))
-    ident = Identity("jwt", uid, uid if gid is None else gid)
-    table = {g["name"]: int(g["gid"]) for g in settings.get("cilogon", {}).get("groups", [])}
-    for name, group_gid in (user.get("groups") or {}).items():
-        resolved = _as_id(group_gid) if group_gid is not None else table.get(name)
-        if resolved is not None:
-            ident.groups[resolved] = f"group {name}"
     return ident
 
 
