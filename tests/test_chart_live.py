@@ -40,20 +40,9 @@ def _ensure_namespace(control_plane, name: str, level: str) -> None:
         core.patch_namespace(name, body)
 
 
-@pytest.mark.parametrize("env_name", ENV_NAMES)
-def test_every_rendered_object_passes_a_server_side_dry_run(
-    control_plane, helm, env_name: str
-) -> None:
-    values = chartcheck.values_file(env_name)
-    linted = chartcheck.lint(env_name, helm, values)
-    assert linted.returncode == 0, linted.stdout + linted.stderr
-    manifest = chartcheck.template(env_name, helm, values)
-    docs = [d for d in yaml.safe_load_all(manifest.read_text(encoding="utf-8")) if d]
-    kinds = {d["kind"] for d in docs}
-    assert {"Deployment", "DaemonSet", "Secret", "NetworkPolicy", "ServiceAccount"} <= kinds
-    namespace = chartcheck.namespace_of(env_name)
-    _ensure_namespace(control_plane, namespace, "baseline")
-    proc = subprocess.run(
+def _dry_run(control_plane, namespace: str, manifest) -> subprocess.CompletedProcess[str]:
+    """`kubectl apply --dry-run=server` of a manifest file into `namespace`."""
+    return subprocess.run(
         [
             str(kube_tools(quiet=True).kubectl),
             "--kubeconfig",
@@ -68,6 +57,22 @@ def test_every_rendered_object_passes_a_server_side_dry_run(
         capture_output=True,
         text=True,
     )
+
+
+@pytest.mark.parametrize("env_name", ENV_NAMES)
+def test_every_rendered_object_passes_a_server_side_dry_run(
+    control_plane, helm, env_name: str
+) -> None:
+    values = chartcheck.values_file(env_name)
+    linted = chartcheck.lint(env_name, helm, values)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    manifest = chartcheck.template(env_name, helm, values)
+    docs = [d for d in yaml.safe_load_all(manifest.read_text(encoding="utf-8")) if d]
+    kinds = {d["kind"] for d in docs}
+    assert {"Deployment", "DaemonSet", "Secret", "NetworkPolicy", "ServiceAccount"} <= kinds
+    namespace = chartcheck.namespace_of(env_name)
+    _ensure_namespace(control_plane, namespace, "baseline")
+    proc = _dry_run(control_plane, namespace, manifest)
     assert proc.returncode == 0, proc.stderr
     accepted = [line for line in proc.stdout.splitlines() if "(server dry run)" in line]
     assert len(accepted) == len(docs), proc.stdout
@@ -89,20 +94,6 @@ def test_the_dry_run_reports_a_workload_the_namespace_would_refuse(
     tampered.write_text(yaml.safe_dump(hub), encoding="utf-8")
     namespace = chartcheck.namespace_of("stable")
     _ensure_namespace(control_plane, namespace, "baseline")
-    proc = subprocess.run(
-        [
-            str(kube_tools(quiet=True).kubectl),
-            "--kubeconfig",
-            str(control_plane.kubeconfig),
-            "apply",
-            "--dry-run=server",
-            "--namespace",
-            namespace,
-            "-f",
-            str(tampered),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    proc = _dry_run(control_plane, namespace, tampered)
     assert 'would violate PodSecurity "baseline:latest"' in proc.stderr
     assert "privileged" in proc.stderr
