@@ -89,8 +89,15 @@ def test_root_pins_exact_versions_and_a_partial_gcs_backend() -> None:
     assert {k for k in backend['"gcs"'] if k != "__is_block__"} == set(), "partial configuration"
 
 
-# Passed unchanged to modules/hub/values, which validates them.
-VALIDATED_DOWNSTREAM = {("hub", "culling"), ("hub", "lab"), ("hub", "profiles")}
+# Passed unchanged to modules/hub/values, which validates them (volumes, notebooks and dask too).
+VALIDATED_DOWNSTREAM = {
+    ("hub", "culling"),
+    ("hub", "lab"),
+    ("hub", "profiles"),
+    ("hub", "volumes"),
+    ("hub", "notebooks"),
+    ("hub", "dask"),
+}
 
 
 @pytest.mark.parametrize("directory", ALL_DIRS, ids=lambda p: p.relative_to(REPO_ROOT).as_posix())

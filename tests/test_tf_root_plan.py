@@ -18,20 +18,17 @@ from typing import Any
 import pytest
 from test_tf_contract import ENV_NAMES, REPO_ROOT, rendered_tfvars
 
-from tests.conftest import mirror_prefixes, require_or_skip
+from tests.conftest import mirror_prefixes
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def cli_config() -> Path:
-    try:
-        from sciplat.tfcheck import cli_config_path
-    except ImportError as exc:
-        require_or_skip(f"sciplat.tfcheck not available: {exc}")
-    path = cli_config_path()
-    if not path.is_file():
-        require_or_skip(f"no provider stand-ins at {path}; run `make providers`")
-    return path
+def cli_config() -> Path | None:
+    """The CLI config offering the providers built from source; None when the registry serves
+    them (a plain `terraform init` installs them then)."""
+    from sciplat.tfcheck import ensure_providers
+
+    return ensure_providers(quiet=True).cli_config
 
 
 def expected_refs(tfvars: dict[str, Any]) -> list[str]:
@@ -122,10 +119,11 @@ def test_root_plans_each_environment(tmp_path: Path, env_name: str) -> None:
     from sciplat.terraform import find_engine
 
     engine = find_engine()
-    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(config), "TF_IN_AUTOMATION": "1"}
-    # Providers come from dev_overrides, so only the modules need installing (no `init`).
+    env = {**os.environ, "TF_IN_AUTOMATION": "1"}
+    if config is not None:
+        env["TF_CLI_CONFIG_FILE"] = str(config)
     init = subprocess.run(
-        engine.argv([f"-chdir={root}", "get", "-no-color"]),
+        engine.argv([f"-chdir={root}", "init", "-backend=false", "-input=false", "-no-color"]),
         capture_output=True,
         text=True,
         env=env,
