@@ -85,13 +85,9 @@ def repo_root() -> Path:
 
 def mirror_prefixes(tfvars: dict) -> dict[str, str]:
     """Upstream registry host -> Artifact Registry mirror prefix, as the root module builds it."""
-    mirror = tfvars["registry_mirror"]
-    if not mirror["enabled"]:
-        return {}
-    return {
-        u["registry"]: f"{tfvars['region']}-docker.pkg.dev/{tfvars['project_id']}/{u['name']}"
-        for u in mirror["upstreams"]
-    }
+    from sciplat.hubvalues import mirror_prefixes as prefixes
+
+    return prefixes(tfvars)
 
 
 # ---------------------------------------------------------------------- the local control plane

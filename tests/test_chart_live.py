@@ -64,7 +64,7 @@ def test_every_rendered_object_passes_a_server_side_dry_run(
     control_plane, helm, env_name: str
 ) -> None:
     values = chartcheck.values_file(env_name)
-    linted = chartcheck.lint(env_name, helm, values)
+    linted = chartcheck.lint(helm, values)
     assert linted.returncode == 0, linted.stdout + linted.stderr
     manifest = chartcheck.template(env_name, helm, values)
     docs = [d for d in yaml.safe_load_all(manifest.read_text(encoding="utf-8")) if d]

@@ -39,7 +39,9 @@ def test_hub_values_prints_what_helm_receives_with_secrets_masked(run_cli) -> No
 def test_hub_values_yaml_shows_the_hub_code_as_a_block(run_cli) -> None:
     result = run_cli("hub-values", "stable")
     assert result.code == 0, result.err
-    assert re.search(r"^    sciplat-spawn: \|", result.out, re.M) or "extraConfig" in result.out
+    # Multi-line strings (the hub's Python) print as literal blocks, not escaped one-liners.
+    assert re.search(r"^  extraConfig:\n    [\w-]+: \|\n", result.out, re.M)
+    assert "\\n" not in result.out
 
 
 def test_an_unknown_environment_is_one_line_and_exit_2(run_cli) -> None:

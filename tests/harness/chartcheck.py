@@ -43,7 +43,7 @@ def namespace_of(env_name: str) -> str:
     return str(rendered_tfvars(env_name)["hub"]["namespace"])
 
 
-def lint(env_name: str, helm: Path, values: Path) -> subprocess.CompletedProcess[str]:
+def lint(helm: Path, values: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(helm), "lint", str(chart_dir()), "--strict", "-f", str(values)],
         capture_output=True,
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     for env_name in envs:
         started = time.monotonic()
         values = values_file(env_name)
-        linted = lint(env_name, helm, values)
+        linted = lint(helm, values)
         if linted.returncode != 0:
             failed += 1
             print(f"{env_name}: helm lint failed\n{linted.stdout}{linted.stderr}", file=sys.stderr)
